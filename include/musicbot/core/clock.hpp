@@ -1,0 +1,65 @@
+#pragma once
+/// @file
+/// Injected clocks. Every time-dependent component takes a clock object so
+/// tests advance time by hand instead of sleeping.
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <memory>
+
+namespace musicbot::core {
+
+/// What a component needs of a clock: nested `duration` and `time_point`
+/// types and a `now()` callable on a const object.
+template <class C>
+concept clock_source = requires(const C& clock) {
+  typename C::duration;
+  typename C::time_point;
+  { clock.now() } -> std::same_as<typename C::time_point>;
+};
+
+/// The real monotonic clock (`std::chrono::steady_clock`) as a clock object.
+///
+/// @par Thread safety
+/// Safe to call from any thread.
+struct steady_clock {
+  using duration = std::chrono::steady_clock::duration;      ///< Tick type.
+  using time_point = std::chrono::steady_clock::time_point;  ///< Instant type.
+  /// The current instant.
+  [[nodiscard]] time_point now() const noexcept { return std::chrono::steady_clock::now(); }
+};
+
+/// A clock that moves only when told to. Copies share the same time, so a
+/// test keeps one copy and hands another to the component under test.
+///
+/// @par Thread safety
+/// `now()`, `advance()` and `set()` may be called from any thread.
+class manual_clock {
+ public:
+  using duration = std::chrono::steady_clock::duration;      ///< Tick type.
+  using time_point = std::chrono::steady_clock::time_point;  ///< Instant type.
+
+  /// Starts at `start` (by default one hour after the epoch, so that
+  /// "now minus a window" never underflows in tests).
+  explicit manual_clock(time_point start = time_point(std::chrono::hours(1)))
+      : ticks_(std::make_shared<std::atomic<std::int64_t>>(start.time_since_epoch().count())) {}
+
+  /// The current (manually set) instant.
+  [[nodiscard]] time_point now() const noexcept {
+    return time_point(duration(ticks_->load(std::memory_order_acquire)));
+  }
+  /// Moves time forward (or backward, with a negative duration).
+  void advance(duration d) noexcept { ticks_->fetch_add(d.count(), std::memory_order_acq_rel); }
+  /// Jumps to `t`.
+  void set(time_point t) noexcept { ticks_->store(t.time_since_epoch().count(), std::memory_order_release); }
+
+ private:
+  std::shared_ptr<std::atomic<std::int64_t>> ticks_;
+};
+
+static_assert(clock_source<steady_clock>);
+static_assert(clock_source<manual_clock>);
+
+}  // namespace musicbot::core
