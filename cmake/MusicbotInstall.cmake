@@ -53,6 +53,8 @@ install(FILES
   ${PROJECT_BINARY_DIR}/cmake/musicbotConfig.cmake
   ${PROJECT_BINARY_DIR}/cmake/musicbotConfigVersion.cmake
   DESTINATION ${MUSICBOT_CMAKE_DIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/cmake/modules/
-  DESTINATION ${MUSICBOT_CMAKE_DIR}/modules)
+if(EXISTS ${PROJECT_SOURCE_DIR}/cmake/modules)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/cmake/modules/
+    DESTINATION ${MUSICBOT_CMAKE_DIR}/modules)
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/musicbot)
