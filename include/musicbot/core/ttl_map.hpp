@@ -1,0 +1,581 @@
+#pragma once
+/// @file
+/// `musicbot::core::ttl_map`: a bounded map whose entries expire, with LRU
+/// eviction. Use it for every map keyed by something users control.
+
+#include <musicbot/core/clock.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace musicbot::core {
+
+/// Why an entry left a ttl_map (the argument of its removal listener).
+enum class removal_reason {
+  evicted,   ///< the map was full and this was the least recently used entry
+  expired,   ///< the entry's time to live had passed
+  erased,    ///< removed by erase()
+  replaced,  ///< its value was overwritten by insert_or_assign()
+  cleared,   ///< removed by clear()
+};
+
+/// Counters kept by a ttl_map (monotonic until reset_stats()).
+struct ttl_map_stats {
+  std::uint64_t hits = 0;         ///< lookups through find() that found a live entry
+  std::uint64_t misses = 0;       ///< lookups through find() that found nothing live
+  std::uint64_t evictions = 0;    ///< entries removed because the map was full
+  std::uint64_t expirations = 0;  ///< entries removed because they had expired
+};
+
+/// A transparent hash for string keys: lets a `ttl_map<std::string, V,
+/// string_hash, std::equal_to<>>` be searched with a `std::string_view` or a
+/// `const char*` without building a `std::string`.
+struct string_hash {
+  using is_transparent = void;  ///< Enables heterogeneous lookup.
+  /// Hashes the characters of `s`.
+  [[nodiscard]] std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+namespace detail {
+
+template <class H, class E>
+concept transparent_pair = requires {
+  typename H::is_transparent;
+  typename E::is_transparent;
+};
+
+inline constexpr std::uint32_t ttl_npos = std::numeric_limits<std::uint32_t>::max();
+
+// Spreads any std::hash result (identity for integers) over 32 bits.
+[[nodiscard]] inline std::uint32_t mix_hash(std::size_t h) noexcept {
+  const std::uint64_t x = static_cast<std::uint64_t>(h) * 0x9E3779B97F4A7C15ULL;
+  return static_cast<std::uint32_t>(x >> 32U);
+}
+
+}  // namespace detail
+
+/// A hash map with a maximum size, a time to live per entry and least
+/// recently used eviction.
+///
+/// - Capacity is fixed at construction; inserting into a full map evicts
+///   the least recently used entry (an expired one counts as expired).
+/// - Every entry expires `default_ttl` after it was written (or after the
+///   per-entry TTL given to the insertion). Expired entries are invisible:
+///   lookups remove them lazily, every write inspects a few more slots
+///   (at most #purge_slots_per_write) and removes expired ones there, and
+///   purge_expired() removes all of them.
+/// - find() refreshes the entry's LRU position; peek() and contains() do not.
+/// - Storage is flat: one slot vector (grown on demand up to the capacity)
+///   linked into an LRU list by 32-bit indices, and an open-addressing index
+///   with linear probing. No allocation per entry.
+///
+/// Pointers and iterators returned by the map are invalidated by any
+/// insertion, erase(), clear(), purge_expired() or by a find() that expires
+/// the entry it looked at.
+///
+/// @tparam Key      key type (move-constructible)
+/// @tparam Value    mapped type (move-constructible)
+/// @tparam Hash     hash function; heterogeneous lookup is enabled when both
+///                  `Hash::is_transparent` and `KeyEqual::is_transparent` exist
+/// @tparam KeyEqual key equality
+/// @tparam Clock    a clock_source (manual_clock in tests)
+///
+/// @par Thread safety
+/// Not thread-safe: one object must not be used from two threads at once
+/// (const lookups included, as they read the clock and the index while a
+/// writer may be rehashing). Use concurrent_ttl_map for shared access.
+template <class Key, class Value, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
+          clock_source Clock = steady_clock>
+class ttl_map {
+  struct slot;
+
+ public:
+  using key_type = Key;                             ///< The key type.
+  using mapped_type = Value;                        ///< The mapped type.
+  using value_type = std::pair<const Key, Value>;   ///< What iteration yields.
+  using hasher = Hash;                              ///< The hash function type.
+  using key_equal = KeyEqual;                       ///< The key equality type.
+  using clock_type = Clock;                         ///< The clock type.
+  using duration = typename Clock::duration;        ///< Time to live type.
+  using time_point = typename Clock::time_point;    ///< Expiry instant type.
+  using size_type = std::size_t;                    ///< Size type.
+  /// Called with the key, the value (which may be moved from) and the reason
+  /// whenever an entry leaves the map. It must not throw and must not use the
+  /// map it is called from.
+  using removal_listener = std::function<void(const Key&, Value&, removal_reason)>;
+
+  /// Slots inspected for expired entries by every write (bounded purge work).
+  static constexpr std::size_t purge_slots_per_write = 4;
+  /// The largest supported capacity (indices are 32-bit).
+  static constexpr std::size_t max_capacity = std::size_t{1} << 30U;
+
+  /// Forward iterator over the live (unexpired) entries, in slot order.
+  template <bool Const>
+  class basic_iterator {
+    using map_ptr = std::conditional_t<Const, const ttl_map*, ttl_map*>;
+
+   public:
+    using iterator_category = std::forward_iterator_tag;  ///< Forward only.
+    using value_type = ttl_map::value_type;               ///< Key/value pair.
+    using difference_type = std::ptrdiff_t;               ///< Distance type.
+    using reference = std::conditional_t<Const, const value_type&, value_type&>;  ///< Entry reference.
+    using pointer = std::conditional_t<Const, const value_type*, value_type*>;     ///< Entry pointer.
+
+    /// A singular iterator.
+    basic_iterator() = default;
+    /// Converts a mutable iterator into a const one.
+    template <bool C = Const, class = std::enable_if_t<C>>
+    basic_iterator(const basic_iterator<false>& other)  // NOLINT(google-explicit-constructor)
+        : map_(other.map_), index_(other.index_), now_(other.now_) {}
+
+    /// The current entry.
+    reference operator*() const { return *map_->slots_[index_].entry; }
+    /// The current entry.
+    pointer operator->() const { return &*map_->slots_[index_].entry; }
+    /// Advances to the next live entry.
+    basic_iterator& operator++() {
+      ++index_;
+      skip();
+      return *this;
+    }
+    /// Advances to the next live entry.
+    basic_iterator operator++(int) {
+      basic_iterator copy = *this;
+      ++*this;
+      return copy;
+    }
+    /// True if both point to the same slot.
+    friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept {
+      return a.index_ == b.index_;
+    }
+
+   private:
+    friend class ttl_map;
+    template <bool>
+    friend class basic_iterator;
+    basic_iterator(map_ptr map, std::size_t index, time_point now) : map_(map), index_(index), now_(now) {
+      skip();
+    }
+    void skip() {
+      while (index_ < map_->slots_.size() && !map_->slots_[index_].live_at(now_)) ++index_;
+    }
+
+    map_ptr map_ = nullptr;
+    std::size_t index_ = 0;
+    time_point now_{};
+  };
+  using iterator = basic_iterator<false>;       ///< Mutable iterator.
+  using const_iterator = basic_iterator<true>;  ///< Const iterator.
+
+  /// Creates an empty map holding at most `max_size` entries, each living
+  /// `default_ttl` unless an insertion says otherwise.
+  /// @throws std::invalid_argument if `max_size` is 0 or above #max_capacity,
+  ///         or `default_ttl` is not positive.
+  ttl_map(std::size_t max_size, duration default_ttl, Clock clock = Clock{}, Hash hash = Hash{},
+          KeyEqual equal = KeyEqual{})
+      : max_size_(max_size), default_ttl_(default_ttl), clock_(std::move(clock)), hash_(std::move(hash)),
+        equal_(std::move(equal)) {
+    if (max_size == 0 || max_size > max_capacity) {
+      throw std::invalid_argument("ttl_map: max_size must be in [1, 2^30]");
+    }
+    if (default_ttl <= duration::zero()) throw std::invalid_argument("ttl_map: default_ttl must be positive");
+    rebuild_index(16);
+  }
+
+  /// Sets the function called when an entry leaves the map (empty to unset).
+  void set_removal_listener(removal_listener listener) { listener_ = std::move(listener); }
+
+  // ---- lookup -------------------------------------------------------------
+
+  /// The value for `key` if it is live, else nullptr. Refreshes the entry's
+  /// LRU position; removes it (reason expired) if it has expired. Counts a
+  /// hit or a miss.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find(const K& key) {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    slot& s = slots_[idx];
+    if (s.expires <= clock_.now()) {
+      ++stats_.misses;
+      remove_slot(idx, removal_reason::expired);
+      return nullptr;
+    }
+    ++stats_.hits;
+    move_to_front(idx);
+    return &s.entry->second;
+  }
+
+  /// Like find(), and on a hit also restarts the entry's time to live:
+  /// it now expires `ttl` from now.
+  /// @throws std::invalid_argument if `ttl` is not positive.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find_and_refresh(const K& key, duration ttl) {
+    check_ttl(ttl);
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    slot& s = slots_[idx];
+    const time_point now = clock_.now();
+    if (s.expires <= now) {
+      ++stats_.misses;
+      remove_slot(idx, removal_reason::expired);
+      return nullptr;
+    }
+    ++stats_.hits;
+    s.expires = expiry(now, ttl);
+    move_to_front(idx);
+    return &s.entry->second;
+  }
+
+  /// The value for `key` if it is live, else nullptr. Does not touch the LRU
+  /// order, the stats, or expired entries.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] const Value* peek(const K& key) const {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos || slots_[idx].expires <= clock_.now()) return nullptr;
+    return &slots_[idx].entry->second;
+  }
+
+  /// True if `key` has a live entry. Does not touch LRU order or stats.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] bool contains(const K& key) const {
+    return peek(key) != nullptr;
+  }
+
+  /// Time left before the entry for `key` expires, or nullopt if there is no
+  /// live entry.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] std::optional<duration> ttl_of(const K& key) const {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) return std::nullopt;
+    const time_point now = clock_.now();
+    if (slots_[idx].expires <= now) return std::nullopt;
+    return slots_[idx].expires - now;
+  }
+
+  // ---- modifiers ----------------------------------------------------------
+
+  /// Inserts `key` → `value`, or overwrites the value of an existing entry
+  /// (the listener sees the old value with reason replaced). Either way the
+  /// entry expires `default_ttl` from now and becomes most recently used.
+  /// @return the stored value and true if a new entry was inserted.
+  template <class K, class M>
+    requires std::same_as<std::remove_cvref_t<K>, Key>
+  std::pair<Value*, bool> insert_or_assign(K&& key, M&& value) {
+    return insert_or_assign(std::forward<K>(key), std::forward<M>(value), default_ttl_);
+  }
+
+  /// insert_or_assign() with a time to live of `ttl` for this entry.
+  /// @throws std::invalid_argument if `ttl` is not positive.
+  template <class K, class M>
+    requires std::same_as<std::remove_cvref_t<K>, Key>
+  std::pair<Value*, bool> insert_or_assign(K&& key, M&& value, duration ttl) {
+    check_ttl(ttl);
+    const time_point now = clock_.now();
+    purge_step(now);
+    const std::uint32_t h = detail::mix_hash(hash_(key));
+    std::uint32_t idx = locate(key, h);
+    if (idx != detail::ttl_npos) {
+      slot& s = slots_[idx];
+      if (s.expires <= now) {
+        remove_slot(idx, removal_reason::expired);
+      } else {
+        if (listener_) listener_(s.entry->first, s.entry->second, removal_reason::replaced);
+        s.entry->second = std::forward<M>(value);
+        s.expires = expiry(now, ttl);
+        move_to_front(idx);
+        return {&s.entry->second, false};
+      }
+    }
+    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
+    return {&slots_[idx].entry->second, true};
+  }
+
+  /// Inserts `key` with a value built from `args` if `key` has no live
+  /// entry; otherwise leaves the existing entry as it is (it becomes most
+  /// recently used). A new entry lives `default_ttl`.
+  /// @return the value for `key` and true if it was inserted.
+  template <class K, class... Args>
+    requires std::same_as<std::remove_cvref_t<K>, Key>
+  std::pair<Value*, bool> try_emplace(K&& key, Args&&... args) {
+    return try_emplace_for(default_ttl_, std::forward<K>(key), std::forward<Args>(args)...);
+  }
+
+  /// try_emplace() with a time to live of `ttl` for a new entry.
+  /// @throws std::invalid_argument if `ttl` is not positive.
+  template <class K, class... Args>
+    requires std::same_as<std::remove_cvref_t<K>, Key>
+  std::pair<Value*, bool> try_emplace_for(duration ttl, K&& key, Args&&... args) {
+    check_ttl(ttl);
+    const time_point now = clock_.now();
+    purge_step(now);
+    const std::uint32_t h = detail::mix_hash(hash_(key));
+    std::uint32_t idx = locate(key, h);
+    if (idx != detail::ttl_npos) {
+      if (slots_[idx].expires > now) {
+        move_to_front(idx);
+        return {&slots_[idx].entry->second, false};
+      }
+      remove_slot(idx, removal_reason::expired);
+    }
+    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
+    return {&slots_[idx].entry->second, true};
+  }
+
+  /// Removes the entry for `key` (reason erased, or expired if it had
+  /// already expired). @return true if a live entry was removed.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  bool erase(const K& key) {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) return false;
+    const bool live = slots_[idx].expires > clock_.now();
+    remove_slot(idx, live ? removal_reason::erased : removal_reason::expired);
+    return live;
+  }
+
+  /// Removes every entry (reason cleared). Keeps the allocated storage.
+  void clear() {
+    for (std::uint32_t i = head_; i != detail::ttl_npos;) {
+      const std::uint32_t next = slots_[i].next;
+      remove_slot(i, removal_reason::cleared);
+      i = next;
+    }
+  }
+
+  /// Removes every expired entry (reason expired). O(size()).
+  /// @return the number of entries removed.
+  std::size_t purge_expired() {
+    const time_point now = clock_.now();
+    std::size_t removed = 0;
+    for (std::uint32_t i = head_; i != detail::ttl_npos;) {
+      const std::uint32_t next = slots_[i].next;
+      if (slots_[i].expires <= now) {
+        remove_slot(i, removal_reason::expired);
+        ++removed;
+      }
+      i = next;
+    }
+    return removed;
+  }
+
+  // ---- capacity, stats, iteration -------------------------------------------
+
+  /// Number of stored entries, including expired ones not removed yet
+  /// (call purge_expired() first for an exact count of live entries).
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// True if no entry is stored.
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  /// The maximum number of entries.
+  [[nodiscard]] std::size_t capacity() const noexcept { return max_size_; }
+  /// The time to live of entries inserted without an explicit one.
+  [[nodiscard]] duration default_ttl() const noexcept { return default_ttl_; }
+  /// The counters since construction or the last reset_stats().
+  [[nodiscard]] const ttl_map_stats& stats() const noexcept { return stats_; }
+  /// Sets every counter to zero.
+  void reset_stats() noexcept { stats_ = {}; }
+  /// The clock this map reads.
+  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+
+  /// First live entry (as of now); iteration does not touch the LRU order.
+  [[nodiscard]] iterator begin() { return iterator(this, 0, clock_.now()); }
+  /// Past-the-end iterator.
+  [[nodiscard]] iterator end() { return iterator(this, slots_.size(), time_point{}); }
+  /// First live entry (as of now).
+  [[nodiscard]] const_iterator begin() const { return const_iterator(this, 0, clock_.now()); }
+  /// Past-the-end iterator.
+  [[nodiscard]] const_iterator end() const { return const_iterator(this, slots_.size(), time_point{}); }
+
+ private:
+  struct slot {
+    std::optional<value_type> entry;
+    time_point expires{};
+    std::uint32_t hash = 0;
+    std::uint32_t prev = detail::ttl_npos;
+    std::uint32_t next = detail::ttl_npos;
+
+    [[nodiscard]] bool live_at(time_point now) const noexcept { return entry.has_value() && expires > now; }
+  };
+  struct bucket {
+    std::uint32_t slot = detail::ttl_npos;
+    std::uint32_t hash = 0;
+  };
+
+  static void check_ttl(duration ttl) {
+    if (ttl <= duration::zero()) throw std::invalid_argument("ttl_map: ttl must be positive");
+  }
+  static time_point expiry(time_point now, duration ttl) noexcept {
+    if (now > time_point::max() - ttl) return time_point::max();
+    return now + ttl;
+  }
+
+  [[nodiscard]] std::size_t home(std::uint32_t h) const noexcept { return static_cast<std::size_t>(h) >> shift_; }
+
+  template <class K>
+  [[nodiscard]] std::uint32_t locate(const K& key, std::uint32_t h) const {
+    std::size_t i = home(h);
+    for (;;) {
+      const bucket& b = index_[i];
+      if (b.slot == detail::ttl_npos) return detail::ttl_npos;
+      if (b.hash == h && equal_(slots_[b.slot].entry->first, key)) return b.slot;
+      i = (i + 1) & mask_;
+    }
+  }
+
+  void rebuild_index(std::size_t buckets) {
+    index_.assign(buckets, bucket{});
+    mask_ = buckets - 1;
+    shift_ = 32U - static_cast<unsigned>(std::countr_zero(buckets));
+    for (std::uint32_t i = head_; i != detail::ttl_npos; i = slots_[i].next) index_insert(i, slots_[i].hash);
+  }
+
+  void index_insert(std::uint32_t slot_index, std::uint32_t h) noexcept {
+    std::size_t i = home(h);
+    while (index_[i].slot != detail::ttl_npos) i = (i + 1) & mask_;
+    index_[i] = bucket{slot_index, h};
+  }
+
+  // Backward-shift deletion keeps probe sequences intact without tombstones.
+  void index_erase(std::uint32_t slot_index, std::uint32_t h) noexcept {
+    std::size_t i = home(h);
+    while (index_[i].slot != slot_index) i = (i + 1) & mask_;
+    std::size_t j = i;
+    for (;;) {
+      j = (j + 1) & mask_;
+      if (index_[j].slot == detail::ttl_npos) break;
+      const std::size_t k = home(index_[j].hash);
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+      if (!stays) {
+        index_[i] = index_[j];
+        i = j;
+      }
+    }
+    index_[i] = bucket{};
+  }
+
+  void unlink(std::uint32_t idx) noexcept {
+    slot& s = slots_[idx];
+    if (s.prev != detail::ttl_npos) slots_[s.prev].next = s.next; else head_ = s.next;
+    if (s.next != detail::ttl_npos) slots_[s.next].prev = s.prev; else tail_ = s.prev;
+  }
+  void link_front(std::uint32_t idx) noexcept {
+    slot& s = slots_[idx];
+    s.prev = detail::ttl_npos;
+    s.next = head_;
+    if (head_ != detail::ttl_npos) slots_[head_].prev = idx; else tail_ = idx;
+    head_ = idx;
+  }
+  void move_to_front(std::uint32_t idx) noexcept {
+    if (idx == head_) return;
+    unlink(idx);
+    link_front(idx);
+  }
+
+  void remove_slot(std::uint32_t idx, removal_reason reason) {
+    slot& s = slots_[idx];
+    if (reason == removal_reason::expired) ++stats_.expirations;
+    if (reason == removal_reason::evicted) ++stats_.evictions;
+    if (listener_) listener_(s.entry->first, s.entry->second, reason);
+    index_erase(idx, s.hash);
+    unlink(idx);
+    s.entry.reset();
+    s.prev = detail::ttl_npos;
+    s.next = free_;
+    free_ = idx;
+    --size_;
+  }
+
+  // Bounded amortized purge: look at a few slots after a rotating cursor.
+  void purge_step(time_point now) {
+    const std::size_t n = slots_.size();
+    if (n == 0) return;
+    for (std::size_t k = 0; k < purge_slots_per_write && k < n; ++k) {
+      if (purge_cursor_ >= n) purge_cursor_ = 0;
+      const auto i = static_cast<std::uint32_t>(purge_cursor_++);
+      if (slots_[i].entry.has_value() && slots_[i].expires <= now) remove_slot(i, removal_reason::expired);
+    }
+  }
+
+  template <class K, class... Args>
+  std::uint32_t emplace_new(std::uint32_t h, time_point expires, K&& key, Args&&... args) {
+    if (size_ == max_size_) {
+      const time_point now = clock_.now();
+      remove_slot(tail_, slots_[tail_].expires <= now ? removal_reason::expired : removal_reason::evicted);
+    }
+    std::uint32_t idx = free_;
+    if (idx != detail::ttl_npos) {
+      free_ = slots_[idx].next;
+    } else {
+      if (slots_.size() == slots_.capacity()) slots_.reserve(std::min(max_size_, std::max<std::size_t>(16, slots_.size() * 2)));
+      slots_.emplace_back();
+      idx = static_cast<std::uint32_t>(slots_.size() - 1);
+    }
+    slot& s = slots_[idx];
+    try {
+      s.entry.emplace(std::piecewise_construct, std::forward_as_tuple(std::forward<K>(key)),
+                      std::forward_as_tuple(std::forward<Args>(args)...));
+    } catch (...) {
+      s.next = free_;
+      free_ = idx;
+      throw;
+    }
+    s.expires = expires;
+    s.hash = h;
+    ++size_;
+    link_front(idx);
+    // Keep the index at most half full.
+    if (size_ * 2 > index_.size()) {
+      rebuild_index(index_.size() * 2);
+    } else {
+      index_insert(idx, h);
+    }
+    return idx;
+  }
+
+  std::vector<slot> slots_;
+  std::vector<bucket> index_;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 0;
+  std::size_t size_ = 0;
+  std::size_t max_size_;
+  std::size_t purge_cursor_ = 0;
+  std::uint32_t head_ = detail::ttl_npos;
+  std::uint32_t tail_ = detail::ttl_npos;
+  std::uint32_t free_ = detail::ttl_npos;
+  duration default_ttl_;
+  Clock clock_;
+  [[no_unique_address]] Hash hash_;
+  [[no_unique_address]] KeyEqual equal_;
+  removal_listener listener_;
+  ttl_map_stats stats_;
+};
+
+}  // namespace musicbot::core
