@@ -1,0 +1,591 @@
+#include "musicbot/discord/gateway_payload.hpp"
+
+#include "musicbot/discord/error.hpp"
+#include "musicbot/discord/zlib_stream.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace musicbot::discord {
+
+namespace od = simdjson::ondemand;
+static_assert(json_padding >= simdjson::SIMDJSON_PADDING, "inflater padding must satisfy simdjson");
+
+std::optional<snowflake> parse_snowflake(std::string_view text) noexcept {
+  snowflake v = 0;
+  const auto* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
+  return v;
+}
+
+namespace {
+
+// Field readers: false means "present with the wrong type".
+bool read_snowflake(od::value v, snowflake& out) {
+  od::json_type type{};
+  if (v.type().get(type)) return false;
+  if (type == od::json_type::string) {
+    std::string_view text;
+    if (v.get_string().get(text)) return false;
+    auto id = parse_snowflake(text);
+    if (!id) return false;
+    out = *id;
+    return true;
+  }
+  if (type == od::json_type::number) return !v.get_uint64().get(out);
+  return false;
+}
+
+bool read_opt_snowflake(od::value v, std::optional<snowflake>& out) {
+  bool null = false;
+  if (v.is_null().get(null)) return false;
+  if (null) {
+    out.reset();
+    return true;
+  }
+  snowflake id = 0;
+  if (!read_snowflake(v, id)) return false;
+  out = id;
+  return true;
+}
+
+bool read_string(od::value v, std::string& out) {
+  std::string_view text;
+  if (v.get_string().get(text)) return false;
+  out.assign(text);
+  return true;
+}
+
+bool read_bool(od::value v, bool& out) { return !v.get_bool().get(out); }
+
+// Permission bitfields are strings of decimal digits.
+bool read_bitfield(od::value v, std::uint64_t& out) {
+  std::string_view text;
+  if (v.get_string().get(text)) return !v.get_uint64().get(out);
+  auto n = parse_snowflake(text);
+  if (!n) return false;
+  out = *n;
+  return true;
+}
+
+template <class Int>
+bool read_int(od::value v, Int& out) {
+  std::int64_t n = 0;
+  if (v.get_int64().get(n)) return false;
+  out = static_cast<Int>(n);
+  return true;
+}
+
+#define MB_REQUIRE(expr)                                  \
+  do {                                                    \
+    if (!(expr)) return make_error_code(error::invalid_payload); \
+  } while (false)
+
+using ec_t = boost::system::error_code;
+
+ec_t parse_voice_state(od::object obj, voice_state& vs) {
+  bool has_user = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    if (field.key().get(key)) return make_error_code(error::invalid_json);
+    od::value v;
+    if (field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "guild_id") MB_REQUIRE(read_opt_snowflake(v, vs.guild_id));
+    else if (key == "channel_id") MB_REQUIRE(read_opt_snowflake(v, vs.channel_id));
+    else if (key == "user_id") { MB_REQUIRE(read_snowflake(v, vs.user_id)); has_user = true; }
+    else if (key == "session_id") MB_REQUIRE(read_string(v, vs.session_id));
+    else if (key == "deaf") MB_REQUIRE(read_bool(v, vs.deaf));
+    else if (key == "mute") MB_REQUIRE(read_bool(v, vs.mute));
+    else if (key == "self_deaf") MB_REQUIRE(read_bool(v, vs.self_deaf));
+    else if (key == "self_mute") MB_REQUIRE(read_bool(v, vs.self_mute));
+    else if (key == "self_video") MB_REQUIRE(read_bool(v, vs.self_video));
+    else if (key == "suppress") MB_REQUIRE(read_bool(v, vs.suppress));
+  }
+  MB_REQUIRE(has_user);
+  return {};
+}
+
+ec_t parse_ready(od::object obj, ready_event& r) {
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "v") MB_REQUIRE(read_int(v, r.api_version));
+    else if (key == "session_id") MB_REQUIRE(read_string(v, r.session_id));
+    else if (key == "resume_gateway_url") MB_REQUIRE(read_string(v, r.resume_gateway_url));
+    else if (key == "user") {
+      od::object user;
+      MB_REQUIRE(!v.get_object().get(user));
+      for (auto uf : user) {
+        od::raw_json_string uk;
+        od::value uv;
+        if (uf.key().get(uk) || uf.value().get(uv)) return make_error_code(error::invalid_json);
+        if (uk == "id") MB_REQUIRE(read_snowflake(uv, r.user_id));
+        else if (uk == "username") MB_REQUIRE(read_string(uv, r.username));
+      }
+    } else if (key == "application") {
+      od::object app;
+      MB_REQUIRE(!v.get_object().get(app));
+      for (auto af : app) {
+        od::raw_json_string ak;
+        od::value av;
+        if (af.key().get(ak) || af.value().get(av)) return make_error_code(error::invalid_json);
+        if (ak == "id") MB_REQUIRE(read_snowflake(av, r.application_id));
+      }
+    } else if (key == "shard") {
+      od::array arr;
+      MB_REQUIRE(!v.get_array().get(arr));
+      std::array<std::uint32_t, 2> shard{};
+      std::size_t i = 0;
+      for (auto el : arr) {
+        std::uint64_t n = 0;
+        MB_REQUIRE(i < 2 && !el.get_uint64().get(n) && n <= UINT32_MAX);
+        shard[i++] = static_cast<std::uint32_t>(n);
+      }
+      MB_REQUIRE(i == 2);
+      r.shard = shard;
+    } else if (key == "guilds") {
+      od::array arr;
+      MB_REQUIRE(!v.get_array().get(arr));
+      for (auto el : arr) {
+        od::object g;
+        MB_REQUIRE(!el.get_object().get(g));
+        for (auto gf : g) {
+          od::raw_json_string gk;
+          od::value gv;
+          if (gf.key().get(gk) || gf.value().get(gv)) return make_error_code(error::invalid_json);
+          if (gk == "id") {
+            snowflake id = 0;
+            MB_REQUIRE(read_snowflake(gv, id));
+            r.guild_ids.push_back(id);
+          }
+        }
+      }
+    }
+  }
+  MB_REQUIRE(!r.session_id.empty() && !r.resume_gateway_url.empty());
+  return {};
+}
+
+ec_t parse_guild_create(od::object obj, guild_create_event& g) {
+  bool has_id = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "id") { MB_REQUIRE(read_snowflake(v, g.id)); has_id = true; }
+    else if (key == "name") MB_REQUIRE(read_string(v, g.name));
+    else if (key == "unavailable") MB_REQUIRE(read_bool(v, g.unavailable));
+    else if (key == "member_count") {
+      std::uint64_t n = 0;
+      MB_REQUIRE(!v.get_uint64().get(n));
+      g.member_count = n;
+    } else if (key == "voice_states") {
+      od::array arr;
+      MB_REQUIRE(!v.get_array().get(arr));
+      for (auto el : arr) {
+        od::object vo;
+        MB_REQUIRE(!el.get_object().get(vo));
+        voice_state vs;
+        if (auto ec = parse_voice_state(vo, vs)) return ec;
+        g.voice_states.push_back(std::move(vs));
+      }
+    }
+  }
+  MB_REQUIRE(has_id);
+  for (auto& vs : g.voice_states)
+    if (!vs.guild_id) vs.guild_id = g.id;
+  return {};
+}
+
+ec_t parse_guild_delete(od::object obj, guild_delete_event& g) {
+  bool has_id = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "id") { MB_REQUIRE(read_snowflake(v, g.id)); has_id = true; }
+    else if (key == "unavailable") MB_REQUIRE(read_bool(v, g.unavailable));
+  }
+  MB_REQUIRE(has_id);
+  return {};
+}
+
+ec_t parse_voice_server(od::object obj, voice_server_update_event& e) {
+  bool has_guild = false;
+  bool has_token = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "token") { MB_REQUIRE(read_string(v, e.token)); has_token = true; }
+    else if (key == "guild_id") { MB_REQUIRE(read_snowflake(v, e.guild_id)); has_guild = true; }
+    else if (key == "endpoint") {
+      bool null = false;
+      MB_REQUIRE(!v.is_null().get(null));
+      if (null) e.endpoint.reset();
+      else {
+        std::string ep;
+        MB_REQUIRE(read_string(v, ep));
+        e.endpoint = std::move(ep);
+      }
+    }
+  }
+  MB_REQUIRE(has_guild && has_token);
+  return {};
+}
+
+constexpr int max_option_depth = 3;  // subcommand group > subcommand > option
+
+ec_t parse_options(od::array arr, std::vector<interaction_option>& out, int depth) {
+  MB_REQUIRE(depth <= max_option_depth);
+  for (auto el : arr) {
+    od::object o;
+    MB_REQUIRE(!el.get_object().get(o));
+    interaction_option opt;
+    for (auto field : o) {
+      od::raw_json_string key;
+      od::value v;
+      if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+      if (key == "name") MB_REQUIRE(read_string(v, opt.name));
+      else if (key == "type") MB_REQUIRE(read_int(v, opt.type));
+      else if (key == "focused") MB_REQUIRE(read_bool(v, opt.focused));
+      else if (key == "value") {
+        od::json_type type{};
+        MB_REQUIRE(!v.type().get(type));
+        if (type == od::json_type::string) {
+          std::string s;
+          MB_REQUIRE(read_string(v, s));
+          opt.value = std::move(s);
+        } else if (type == od::json_type::boolean) {
+          bool b = false;
+          MB_REQUIRE(read_bool(v, b));
+          opt.value = b;
+        } else if (type == od::json_type::number) {
+          od::number_type nt{};
+          MB_REQUIRE(!v.get_number_type().get(nt));
+          if (nt == od::number_type::signed_integer || nt == od::number_type::unsigned_integer) {
+            std::int64_t n = 0;
+            MB_REQUIRE(!v.get_int64().get(n));
+            opt.value = n;
+          } else {
+            double d = 0;
+            MB_REQUIRE(!v.get_double().get(d));
+            opt.value = d;
+          }
+        }
+      } else if (key == "options") {
+        od::array sub;
+        MB_REQUIRE(!v.get_array().get(sub));
+        if (auto ec = parse_options(sub, opt.options, depth + 1)) return ec;
+      }
+    }
+    out.push_back(std::move(opt));
+  }
+  return {};
+}
+
+ec_t parse_user_id(od::object user, snowflake& id) {
+  for (auto field : user) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "id") MB_REQUIRE(read_snowflake(v, id));
+  }
+  return {};
+}
+
+ec_t parse_interaction(od::object obj, interaction& in) {
+  bool has_id = false;
+  bool has_token = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "id") { MB_REQUIRE(read_snowflake(v, in.id)); has_id = true; }
+    else if (key == "application_id") MB_REQUIRE(read_snowflake(v, in.application_id));
+    else if (key == "type") {
+      int t = 0;
+      MB_REQUIRE(read_int(v, t));
+      in.type = static_cast<interaction_type>(t);
+    } else if (key == "token") { MB_REQUIRE(read_string(v, in.token)); has_token = true; }
+    else if (key == "guild_id") MB_REQUIRE(read_opt_snowflake(v, in.guild_id));
+    else if (key == "channel_id") MB_REQUIRE(read_opt_snowflake(v, in.channel_id));
+    else if (key == "locale") MB_REQUIRE(read_string(v, in.locale));
+    else if (key == "app_permissions") MB_REQUIRE(read_bitfield(v, in.app_permissions));
+    else if (key == "user") {
+      od::object u;
+      MB_REQUIRE(!v.get_object().get(u));
+      if (auto ec = parse_user_id(u, in.user_id)) return ec;
+    } else if (key == "member") {
+      od::object m;
+      MB_REQUIRE(!v.get_object().get(m));
+      for (auto mf : m) {
+        od::raw_json_string mk;
+        od::value mv;
+        if (mf.key().get(mk) || mf.value().get(mv)) return make_error_code(error::invalid_json);
+        if (mk == "user") {
+          od::object u;
+          MB_REQUIRE(!mv.get_object().get(u));
+          if (auto ec = parse_user_id(u, in.user_id)) return ec;
+        } else if (mk == "permissions") MB_REQUIRE(read_bitfield(mv, in.member_permissions));
+      }
+    } else if (key == "message") {
+      od::object m;
+      MB_REQUIRE(!v.get_object().get(m));
+      for (auto mf : m) {
+        od::raw_json_string mk;
+        od::value mv;
+        if (mf.key().get(mk) || mf.value().get(mv)) return make_error_code(error::invalid_json);
+        if (mk == "id") {
+          snowflake id = 0;
+          MB_REQUIRE(read_snowflake(mv, id));
+          in.message_id = id;
+        }
+      }
+    } else if (key == "data") {
+      od::object d;
+      MB_REQUIRE(!v.get_object().get(d));
+      for (auto df : d) {
+        od::raw_json_string dk;
+        od::value dv;
+        if (df.key().get(dk) || df.value().get(dv)) return make_error_code(error::invalid_json);
+        if (dk == "name") MB_REQUIRE(read_string(dv, in.command_name));
+        else if (dk == "custom_id") MB_REQUIRE(read_string(dv, in.custom_id));
+        else if (dk == "component_type") MB_REQUIRE(read_int(dv, in.component_type));
+        else if (dk == "id" && in.type != interaction_type::message_component) {
+          snowflake id = 0;
+          MB_REQUIRE(read_snowflake(dv, id));
+          in.command_id = id;
+        } else if (dk == "options") {
+          od::array arr;
+          MB_REQUIRE(!dv.get_array().get(arr));
+          if (auto ec = parse_options(arr, in.options, 1)) return ec;
+        } else if (dk == "values") {
+          od::array arr;
+          MB_REQUIRE(!dv.get_array().get(arr));
+          for (auto el : arr) {
+            std::string_view s;
+            MB_REQUIRE(!el.get_string().get(s));
+            in.values.emplace_back(s);
+          }
+        }
+      }
+    }
+  }
+  MB_REQUIRE(has_id && has_token);
+  return {};
+}
+
+#undef MB_REQUIRE
+
+// Raw JSON text of any value (objects, arrays and scalars alike).
+bool raw_json_of(od::value v, std::string_view& out) {
+  od::json_type type{};
+  if (v.type().get(type)) return false;
+  if (type == od::json_type::object) {
+    od::object o;
+    return !v.get_object().get(o) && !o.raw_json().get(out);
+  }
+  if (type == od::json_type::array) {
+    od::array a;
+    return !v.get_array().get(a) && !a.raw_json().get(out);
+  }
+  out = v.raw_json_token();
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
+    out.remove_suffix(1);
+  return true;
+}
+
+}  // namespace
+
+struct gateway_parser::impl {
+  explicit impl(std::size_t max) : parser(max) {}
+  od::parser parser;
+  od::parser inner;  // for `d`, parsed after the envelope
+  std::string padded;  // copy when the caller's buffer has no padding
+};
+
+gateway_parser::gateway_parser(std::size_t max_size) : impl_(std::make_unique<impl>(max_size)) {}
+gateway_parser::~gateway_parser() = default;
+gateway_parser::gateway_parser(gateway_parser&&) noexcept = default;
+gateway_parser& gateway_parser::operator=(gateway_parser&&) noexcept = default;
+
+boost::system::result<gateway_payload> gateway_parser::parse(std::string_view json, std::size_t readable) {
+  gateway_payload out;
+  if (auto ec = parse_into(json, out, readable)) return ec;
+  return out;
+}
+
+namespace {
+
+ec_t parse_typed_d(od::parser& parser, gateway_payload& out, std::string_view d, std::size_t readable) {
+  const auto op = static_cast<opcode>(out.op);
+  if (op == opcode::hello) {
+    hello_event h;
+    od::document doc;
+    if (parser.iterate(d, readable).get(doc)) return make_error_code(error::invalid_json);
+    od::object obj;
+    if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+    std::uint64_t ms = 0;
+    bool found = false;
+    for (auto field : obj) {
+      od::raw_json_string key;
+      od::value v;
+      if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+      if (key == "heartbeat_interval") {
+        if (v.get_uint64().get(ms) || ms == 0) return make_error_code(error::invalid_payload);
+        found = true;
+      }
+    }
+    if (!found) return make_error_code(error::invalid_payload);
+    h.heartbeat_interval = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+    out.event = h;
+    return {};
+  }
+  if (op == opcode::invalid_session) {
+    od::document doc;
+    bool resumable = false;
+    if (parser.iterate(d, readable).get(doc) || doc.get_bool().get(resumable))
+      return make_error_code(error::invalid_payload);
+    out.event = invalid_session_event{resumable};
+    return {};
+  }
+  if (op != opcode::dispatch) return {};
+
+  const std::string_view t = out.t;
+  auto with_object = [&](auto&& fn) -> ec_t {
+    od::document doc;
+    if (parser.iterate(d, readable).get(doc)) return make_error_code(error::invalid_json);
+    od::object obj;
+    if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+    return fn(obj);
+  };
+  if (t == "READY") {
+    ready_event r;
+    auto ec = with_object([&](od::object o) { return parse_ready(o, r); });
+    if (!ec) out.event = std::move(r);
+    return ec;
+  }
+  if (t == "RESUMED") {
+    out.event = resumed_event{};
+    return {};
+  }
+  if (t == "GUILD_CREATE") {
+    guild_create_event g;
+    auto ec = with_object([&](od::object o) { return parse_guild_create(o, g); });
+    if (!ec) out.event = std::move(g);
+    return ec;
+  }
+  if (t == "GUILD_DELETE") {
+    guild_delete_event g;
+    auto ec = with_object([&](od::object o) { return parse_guild_delete(o, g); });
+    if (!ec) out.event = g;
+    return ec;
+  }
+  if (t == "VOICE_STATE_UPDATE") {
+    voice_state vs;
+    auto ec = with_object([&](od::object o) { return parse_voice_state(o, vs); });
+    if (!ec) out.event = std::move(vs);
+    return ec;
+  }
+  if (t == "VOICE_SERVER_UPDATE") {
+    voice_server_update_event e;
+    auto ec = with_object([&](od::object o) { return parse_voice_server(o, e); });
+    if (!ec) out.event = std::move(e);
+    return ec;
+  }
+  if (t == "INTERACTION_CREATE") {
+    interaction in;
+    auto ec = with_object([&](od::object o) { return parse_interaction(o, in); });
+    if (!ec) out.event = std::move(in);
+    return ec;
+  }
+  return {};
+}
+
+}  // namespace
+
+boost::system::error_code gateway_parser::parse_into(std::string_view json, gateway_payload& out,
+                                                     std::size_t readable) {
+  out.op = -1;
+  out.s.reset();
+  out.t.clear();
+  out.d.clear();
+  out.event = std::monostate{};
+  out.typed_error.clear();
+
+  if (readable < json.size() + simdjson::SIMDJSON_PADDING) {
+    impl_->padded.assign(json.data(), json.size());
+    impl_->padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    json = std::string_view(impl_->padded.data(), json.size());
+    readable = impl_->padded.size();
+  }
+  const char* const base = json.data();
+
+  od::document doc;
+  if (impl_->parser.iterate(json, readable).get(doc)) return make_error_code(error::invalid_json);
+  od::object obj;
+  if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+  std::string_view d_raw;
+  bool has_d = false;
+  for (auto field : obj) {
+    od::raw_json_string key;
+    od::value v;
+    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+    if (key == "op") {
+      std::int64_t op = 0;
+      if (v.get_int64().get(op) || op < 0 || op > 1000) return make_error_code(error::invalid_payload);
+      out.op = static_cast<int>(op);
+    } else if (key == "s") {
+      bool null = false;
+      if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
+      if (!null) {
+        std::int64_t s = 0;
+        if (v.get_int64().get(s)) return make_error_code(error::invalid_payload);
+        out.s = s;
+      }
+    } else if (key == "t") {
+      bool null = false;
+      if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
+      if (!null) {
+        std::string_view t;
+        if (v.get_string().get(t)) return make_error_code(error::invalid_payload);
+        out.t.assign(t);
+      }
+    } else if (key == "d") {
+      if (!raw_json_of(v, d_raw)) return make_error_code(error::invalid_json);
+      has_d = true;
+    }
+  }
+  if (out.op < 0) return make_error_code(error::invalid_payload);
+  if (has_d) out.d.assign(d_raw);
+
+  switch (static_cast<opcode>(out.op)) {
+    case opcode::heartbeat: out.event = heartbeat_request{}; return {};
+    case opcode::heartbeat_ack: out.event = heartbeat_ack_event{}; return {};
+    case opcode::reconnect: out.event = reconnect_event{}; return {};
+    case opcode::dispatch: out.event = raw_dispatch{}; break;
+    case opcode::hello:
+    case opcode::invalid_session: break;
+    default: return {};  // unmodelled opcode: std::monostate, raw d kept
+  }
+  if (!has_d) {
+    if (out.op == static_cast<int>(opcode::dispatch)) return {};
+    return make_error_code(error::invalid_payload);
+  }
+  // `d` lies inside the caller's padded buffer, so it is padded too.
+  const std::size_t d_readable = readable - static_cast<std::size_t>(d_raw.data() - base);
+  auto ec = parse_typed_d(impl_->inner, out, d_raw, d_readable);
+  if (ec) {
+    if (out.op != static_cast<int>(opcode::dispatch)) return ec;
+    out.event = raw_dispatch{};  // lose nothing: deliver raw and say why
+    out.typed_error = ec;
+  }
+  return {};
+}
+
+}  // namespace musicbot::discord
