@@ -1,0 +1,402 @@
+#pragma once
+/// @file
+/// L1 eviction policies: plain LRU and an adaptive W-TinyLFU.
+///
+/// A policy tracks keys only. It hands out a *slot* (a small integer below
+/// `capacity() + 1`) for every resident key so the owner can keep values in a
+/// flat array indexed by slot, with one hash lookup per access.
+
+#include <musicbot/cache/detail/frequency_sketch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace musicbot::cache {
+
+namespace detail {
+// Shadow caches key on already-mixed 64-bit hashes.
+struct identity_hash {
+  std::size_t operator()(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h); }
+};
+}  // namespace detail
+
+/// Which eviction policy an L1 uses.
+enum class eviction_policy {
+  lru,      ///< Least recently used: evicts the entry read longest ago.
+  tinylfu,  ///< Adaptive W-TinyLFU: recency window + frequency-filtered main region.
+};
+
+/// Tuning of the W-TinyLFU policy. The defaults are the single
+/// configuration used for every workload; the window adapts at run time.
+struct policy_options {
+  /// Initial share of the capacity given to the admission window (0..1).
+  double initial_window = 0.01;
+  /// Share of the main region reserved for entries read at least twice.
+  double protected_share = 0.80;
+  /// Frequency sketch: counters are halved every `sample_factor × capacity` increments.
+  std::size_t sample_factor = 10;
+  /// Put a doorkeeper bit set in front of the sketch.
+  bool doorkeeper = true;
+  /// Let the window/main split adapt to the workload (see slot_policy).
+  bool adaptive = true;
+  /// Entries of each shadow cache used to pick the window size; the key
+  /// space is sampled at `shadow_entries / capacity` (all keys for small caches).
+  std::size_t shadow_entries = 256;
+  /// Sampled accesses per adaptation epoch, as a multiple of `shadow_entries`.
+  double epoch_factor = 2.0;
+  /// Weight kept by the shadow caches' past hit counts at each epoch (0..1):
+  /// lower adapts faster, higher is steadier.
+  double score_decay = 0.97;
+};
+
+/// Tracks which keys are resident in a bounded cache and which one to evict.
+///
+/// In `eviction_policy::lru` mode every key lives in one recency list. In
+/// `eviction_policy::tinylfu` mode a new key enters a small LRU *window*;
+/// when the window overflows its oldest key becomes a candidate for the
+/// *main* region (a segmented LRU: probation + protected) and is admitted
+/// only if a count-min sketch estimates it to be more popular than the
+/// main region's victim. The window's share of the capacity adapts to the
+/// workload (the idea of Einziger et al., "Adaptive Software Cache
+/// Management", 2018, here by mini-simulation): small shadow caches with
+/// fixed splits replay a hash-sampled slice of the keys, and the real
+/// window follows the best of them, so recency-heavy stretches grow the
+/// window and frequency-heavy ones shrink it.
+///
+/// @tparam Key     key type (copyable).
+/// @tparam Hash    hash function object.
+/// @tparam KeyEq   equality function object.
+///
+/// @par Thread safety
+/// None: one thread (or strand) at a time.
+template <class Key, class Hash = std::hash<Key>, class KeyEq = std::equal_to<Key>>
+class slot_policy {
+ public:
+  /// Slot index type.
+  using slot_type = std::uint32_t;
+  /// "No slot": returned by find() on a miss.
+  static constexpr slot_type npos = ~slot_type{0};
+
+  /// A policy for `capacity` keys (at least 1).
+  /// @throws std::invalid_argument if `capacity` is 0 or too large.
+  explicit slot_policy(std::size_t capacity, eviction_policy kind = eviction_policy::tinylfu,
+                       policy_options options = {})
+      : kind_(kind),
+        options_(options),
+        capacity_(capacity),
+        sketch_(kind == eviction_policy::tinylfu ? capacity : 1, options.sample_factor,
+                options.doorkeeper) {
+    if (capacity == 0 || capacity >= std::size_t{npos} - 8) {
+      throw std::invalid_argument("slot_policy: capacity must be in [1, 2^32 - 9]");
+    }
+    nodes_.resize(capacity + 1 + regions);
+    for (slot_type r = 0; r < regions; ++r) {
+      const slot_type s = sentinel(r);
+      nodes_[s].prev = nodes_[s].next = s;
+    }
+    free_.reserve(capacity + 1);
+    for (std::size_t i = capacity + 1; i-- > 0;) free_.push_back(static_cast<slot_type>(i));
+    index_.reserve(capacity + 1);
+    if (kind_ == eviction_policy::lru) {
+      window_target_ = static_cast<double>(capacity);
+    } else {
+      window_target_ = std::clamp(options.initial_window, 0.0, 1.0) * static_cast<double>(capacity);
+      window_target_ = std::max(window_target_, 1.0);
+      if (options.adaptive) make_shadows();
+    }
+    apply_window_target();
+  }
+
+  /// The policy kind.
+  [[nodiscard]] eviction_policy kind() const noexcept { return kind_; }
+  /// Maximum number of resident keys.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  /// Number of resident keys.
+  [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
+  /// Current maximum size of the admission window, in entries.
+  [[nodiscard]] std::size_t window_capacity() const noexcept { return window_max_; }
+
+  /// Records an access of `key`: on a hit the key's recency is refreshed and
+  /// its slot returned; on a miss returns `npos` (the caller then loads the
+  /// value and calls insert()). Both feed the frequency sketch and the
+  /// hit-ratio sampler.
+  slot_type find(const Key& key) {
+    const auto it = index_.find(key);
+    if (kind_ == eviction_policy::tinylfu) {
+      const std::uint64_t h = hash_of(key);
+      sketch_.increment(h);
+      if (!shadows_.empty() && (h >> 32U) < sample_threshold_) shadow_access(h);
+    }
+    if (it == index_.end()) return npos;
+    on_hit(it->second);
+    return it->second;
+  }
+
+  /// The slot of `key` without recording an access, or `npos`.
+  [[nodiscard]] slot_type peek(const Key& key) const {
+    const auto it = index_.find(key);
+    return it == index_.end() ? npos : it->second;
+  }
+
+  /// The key resident in `slot` (which must be in use).
+  [[nodiscard]] const Key& key_at(slot_type slot) const noexcept { return nodes_[slot].key; }
+
+  /// Makes `key` (not resident) resident and returns its slot. If the
+  /// policy is over capacity afterwards it evicts one key — possibly one
+  /// that was just rejected by admission — and calls `on_evict(slot)` before
+  /// that slot is reused. The returned slot stays valid until the key is
+  /// evicted or erased.
+  template <class OnEvict>
+  slot_type insert(const Key& key, OnEvict&& on_evict) {
+    const slot_type slot = free_.back();
+    free_.pop_back();
+    nodes_[slot].key = key;
+    index_.emplace(key, slot);
+    push_back(slot, window);
+    if (kind_ == eviction_policy::lru) {
+      if (index_.size() > capacity_) evict(front(window), on_evict);
+      return slot;
+    }
+    if (count_[window] > window_max_) {
+      const slot_type candidate = front(window);
+      move_to(candidate, probation);
+      if (index_.size() > capacity_) evict_from_main(candidate, on_evict);
+    } else if (index_.size() > capacity_) {
+      evict_from_main(npos, on_evict);
+    }
+    return slot;
+  }
+
+  /// Removes `key` if resident; returns its former slot or `npos`.
+  slot_type erase(const Key& key) {
+    const auto it = index_.find(key);
+    if (it == index_.end()) return npos;
+    const slot_type slot = it->second;
+    index_.erase(it);
+    unlink(slot);
+    free_.push_back(slot);
+    return slot;
+  }
+
+  /// Removes every key (the frequency sketch keeps its history).
+  void clear() {
+    for (auto& [key, slot] : index_) {
+      unlink(slot);
+      free_.push_back(slot);
+    }
+    index_.clear();
+  }
+
+ private:
+  enum region : slot_type { window = 0, probation = 1, protect = 2, regions = 3 };
+
+  struct node {
+    Key key{};
+    slot_type prev = 0;
+    slot_type next = 0;
+    slot_type where = window;
+  };
+
+  [[nodiscard]] slot_type sentinel(slot_type r) const noexcept {
+    return static_cast<slot_type>(capacity_ + 1 + r);
+  }
+  [[nodiscard]] slot_type front(slot_type r) const noexcept { return nodes_[sentinel(r)].next; }
+  [[nodiscard]] bool empty(slot_type r) const noexcept { return count_[r] == 0; }
+
+  void unlink(slot_type s) noexcept {
+    node& n = nodes_[s];
+    nodes_[n.prev].next = n.next;
+    nodes_[n.next].prev = n.prev;
+    --count_[n.where];
+  }
+  void push_back(slot_type s, slot_type r) noexcept {
+    const slot_type head = sentinel(r);
+    node& n = nodes_[s];
+    n.where = r;
+    n.prev = nodes_[head].prev;
+    n.next = head;
+    nodes_[n.prev].next = s;
+    nodes_[head].prev = s;
+    ++count_[r];
+  }
+  void push_front(slot_type s, slot_type r) noexcept {
+    const slot_type head = sentinel(r);
+    node& n = nodes_[s];
+    n.where = r;
+    n.next = nodes_[head].next;
+    n.prev = head;
+    nodes_[n.next].prev = s;
+    nodes_[head].next = s;
+    ++count_[r];
+  }
+  void move_to(slot_type s, slot_type r) noexcept {
+    unlink(s);
+    push_back(s, r);
+  }
+
+  [[nodiscard]] std::uint64_t hash_of(const Key& key) const {
+    return detail::mix64(static_cast<std::uint64_t>(Hash{}(key)));
+  }
+
+  void on_hit(slot_type s) {
+    switch (nodes_[s].where) {
+      case window:
+        move_to(s, window);
+        break;
+      case probation:
+        if (kind_ == eviction_policy::tinylfu) {
+          move_to(s, protect);
+          demote_protected();
+        } else {
+          move_to(s, probation);
+        }
+        break;
+      default:
+        move_to(s, protect);
+        break;
+    }
+  }
+
+  void demote_protected() {
+    while (count_[protect] > protected_max_) move_to(front(protect), probation);
+  }
+
+  template <class OnEvict>
+  void evict(slot_type s, OnEvict& on_evict) {
+    on_evict(s);
+    index_.erase(nodes_[s].key);
+    unlink(s);
+    free_.push_back(s);
+  }
+
+  // Over capacity: evict either the candidate (just moved from the window to
+  // probation's MRU end) or the main region's victim, whichever the sketch
+  // says is less popular. With no candidate, evict the victim.
+  template <class OnEvict>
+  void evict_from_main(slot_type candidate, OnEvict& on_evict) {
+    slot_type victim = npos;
+    if (!empty(probation) && front(probation) != candidate) {
+      victim = front(probation);
+    } else if (!empty(protect)) {
+      victim = front(protect);
+    } else if (candidate == npos) {
+      victim = front(window);
+    }
+    if (victim == npos) {
+      evict(candidate, on_evict);
+      return;
+    }
+    if (candidate == npos) {
+      evict(victim, on_evict);
+      return;
+    }
+    evict(admit(candidate, victim) ? victim : candidate, on_evict);
+  }
+
+  [[nodiscard]] bool admit(slot_type candidate, slot_type victim) {
+    const unsigned c = sketch_.estimate(hash_of(nodes_[candidate].key));
+    const unsigned v = sketch_.estimate(hash_of(nodes_[victim].key));
+    if (c > v) return true;
+    if (c <= 5) return false;
+    // A warm candidate that loses gets a small random chance, so an attacker
+    // who keeps one victim artificially hot cannot freeze the main region.
+    rng_ ^= rng_ << 13U;
+    rng_ ^= rng_ >> 7U;
+    rng_ ^= rng_ << 17U;
+    return (rng_ & 127U) == 0;
+  }
+
+  // Adaptation by mini-simulation. A few shadow W-TinyLFU caches with
+  // fixed window shares (1 % ... 100 %) replay a hash-sampled slice of the key
+  // space, scaled down to `shadow_entries` entries (sampling keys, not
+  // accesses, keeps each key's whole history, so a scaled cache behaves like
+  // the full one). Every epoch their hit counts are folded into decayed
+  // scores and the real window takes the share of the best shadow. Unlike
+  // hill climbing on the cache's own hit ratio this needs no trial moves and
+  // is not fooled by the workload drifting between two samples.
+  static constexpr double shadow_windows[] = {0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 1.0};
+  static constexpr std::size_t shadow_count = std::size(shadow_windows);
+
+  void make_shadows() {
+    const std::size_t entries = std::clamp<std::size_t>(options_.shadow_entries, 16, capacity_);
+    const double rate = static_cast<double>(entries) / static_cast<double>(capacity_);
+    sample_threshold_ = rate >= 1.0 ? (std::uint64_t{1} << 32U)
+                                    : static_cast<std::uint64_t>(rate * 4294967296.0);
+    epoch_ = std::max<std::size_t>(
+        static_cast<std::size_t>(options_.epoch_factor * static_cast<double>(entries)), 64);
+    policy_options shadow_options = options_;
+    shadow_options.adaptive = false;
+    shadows_.reserve(shadow_count);
+    for (const double share : shadow_windows) {
+      shadow_options.initial_window = share;
+      shadows_.emplace_back(entries, eviction_policy::tinylfu, shadow_options);
+    }
+  }
+
+  void shadow_access(std::uint64_t h) {
+    for (std::size_t i = 0; i < shadow_count; ++i) {
+      auto& shadow = shadows_[i];
+      if (shadow.find(h) != shadow.npos) {
+        ++shadow_hits_[i];
+      } else {
+        shadow.insert(h, [](slot_type) {});
+      }
+    }
+    if (++sampled_ < epoch_) return;
+    sampled_ = 0;
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < shadow_count; ++i) {
+      scores_[i] = scores_[i] * options_.score_decay + static_cast<double>(shadow_hits_[i]);
+      shadow_hits_[i] = 0;
+      if (scores_[i] > scores_[best]) best = i;
+    }
+    window_target_ = std::max(shadow_windows[best] * static_cast<double>(capacity_), 1.0);
+    apply_window_target();
+  }
+
+  void apply_window_target() {
+    window_max_ = static_cast<std::size_t>(std::lround(window_target_));
+    window_max_ = std::clamp<std::size_t>(window_max_, 1, capacity_);
+    const std::size_t main = capacity_ - window_max_;
+    protected_max_ = static_cast<std::size_t>(static_cast<double>(main) * options_.protected_share);
+    if (kind_ == eviction_policy::lru) return;
+    // Window shrank: its oldest entries move to probation's MRU end.
+    while (count_[window] > window_max_) move_to(front(window), probation);
+    // Window grew: the coldest main entries move into the window's LRU end,
+    // so the window is full again and nothing is dropped.
+    while (count_[window] < window_max_ && (!empty(probation) || !empty(protect))) {
+      const slot_type s = !empty(probation) ? front(probation) : front(protect);
+      unlink(s);
+      push_front(s, window);
+    }
+    demote_protected();
+  }
+
+  eviction_policy kind_;
+  policy_options options_;
+  std::size_t capacity_;
+  detail::frequency_sketch sketch_;
+  std::vector<node> nodes_;
+  std::vector<slot_type> free_;
+  std::unordered_map<Key, slot_type, Hash, KeyEq> index_;
+  std::size_t count_[regions] = {0, 0, 0};
+  std::size_t window_max_ = 1;
+  std::size_t protected_max_ = 0;
+  double window_target_ = 1.0;
+  std::vector<slot_policy<std::uint64_t, detail::identity_hash>> shadows_;
+  std::uint64_t sample_threshold_ = 0;
+  std::size_t epoch_ = 0;
+  std::size_t sampled_ = 0;
+  std::size_t shadow_hits_[shadow_count] = {};
+  double scores_[shadow_count] = {};
+  std::uint64_t rng_ = 0x2545F4914F6CDD1DULL;
+};
+
+}  // namespace musicbot::cache
