@@ -25,3 +25,18 @@ TEST(SteadyClock, IsMonotonic) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CoarseSteadyClock, NeverAheadOfSteadyClock) {
+  const musicbot::core::coarse_steady_clock coarse;
+  const musicbot::core::steady_clock precise;
+  for (int i = 0; i < 100; ++i) {
+    const auto c = coarse.now();
+    const auto p = precise.now();
+    EXPECT_LE(c, p);
+    EXPECT_LT(p - c, std::chrono::seconds(1));
+  }
+}
+
+}  // namespace

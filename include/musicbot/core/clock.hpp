@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <memory>
 
+#if defined(__linux__)
+#include <time.h>  // clock_gettime(CLOCK_MONOTONIC_COARSE)
+#endif
+
 namespace musicbot::core {
 
 /// What a component needs of a clock: nested `duration` and `time_point`
@@ -29,6 +33,33 @@ struct steady_clock {
   using time_point = std::chrono::steady_clock::time_point;  ///< Instant type.
   /// The current instant.
   [[nodiscard]] time_point now() const noexcept { return std::chrono::steady_clock::now(); }
+};
+
+/// The monotonic clock read at tick resolution (Linux
+/// `CLOCK_MONOTONIC_COARSE`, typically 1–4 ms): about 3 ns a call instead of
+/// ~20 ns, and unlike a precise read it does not serialize the CPU pipeline.
+/// Its time points are `std::chrono::steady_clock` time points (same epoch
+/// on Linux) that lag real time by at most one tick, so deadlines measured
+/// with it fire up to one tick late, never early. Use it where that
+/// precision is enough (cache expiry); elsewhere the result equals
+/// steady_clock.
+///
+/// @par Thread safety
+/// Safe to call from any thread.
+struct coarse_steady_clock {
+  using duration = std::chrono::steady_clock::duration;      ///< Tick type.
+  using time_point = std::chrono::steady_clock::time_point;  ///< Instant type.
+  /// The current instant, at tick resolution.
+  [[nodiscard]] time_point now() const noexcept {
+#if defined(__linux__) && defined(CLOCK_MONOTONIC_COARSE)
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return time_point(std::chrono::duration_cast<duration>(std::chrono::seconds(ts.tv_sec) +
+                                                           std::chrono::nanoseconds(ts.tv_nsec)));
+#else
+    return std::chrono::steady_clock::now();
+#endif
+  }
 };
 
 /// A clock that moves only when told to. Copies share the same time, so a
@@ -61,5 +92,6 @@ class manual_clock {
 
 static_assert(clock_source<steady_clock>);
 static_assert(clock_source<manual_clock>);
+static_assert(clock_source<coarse_steady_clock>);
 
 }  // namespace musicbot::core
