@@ -1,0 +1,128 @@
+#include <musicbot/metrics/exposition.hpp>
+#include <musicbot/metrics/registry.hpp>
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+namespace m = musicbot::metrics;
+
+namespace {
+
+// A small registry covering every type, labels that need escaping and the
+// special float values. Its renders are the golden outputs below.
+void fill(m::registry& reg) {
+  auto c = reg.add_counter("demo_events_total", "Events seen.\nSecond \"line\" with \\ backslash.", {"kind"});
+  c->with({"a\"b\\c\nd"})->inc(3);
+  c->with({"plain"})->inc();
+  auto g = reg.add_gauge("demo_temperature", "Temperature.", {"room"});
+  g->with({"nan"})->set(std::numeric_limits<double>::quiet_NaN());
+  g->with({"pinf"})->set(std::numeric_limits<double>::infinity());
+  g->with({"minf"})->set(-std::numeric_limits<double>::infinity());
+  g->with({"small"})->set(1.5e-7);
+  auto h = reg.add_histogram("demo_latency_seconds", "Latency.", {}, {0.5, 1, 2.5});
+  auto hs = h->with({});
+  hs->observe(0.25);
+  hs->observe(1);
+  hs->observe(3);
+  // a family without series is not rendered at all
+  (void)reg.add_gauge("demo_unused", "Unused.", {"x"});
+}
+
+}  // namespace
+
+TEST(MetricsExposition, PrometheusTextGolden) {
+  m::registry reg;
+  fill(reg);
+  const std::string expected =
+      "# HELP demo_events_total Events seen.\\nSecond \"line\" with \\\\ backslash.\n"
+      "# TYPE demo_events_total counter\n"
+      "demo_events_total{kind=\"a\\\"b\\\\c\\nd\"} 3\n"
+      "demo_events_total{kind=\"plain\"} 1\n"
+      "# HELP demo_latency_seconds Latency.\n"
+      "# TYPE demo_latency_seconds histogram\n"
+      "demo_latency_seconds_bucket{le=\"0.5\"} 1\n"
+      "demo_latency_seconds_bucket{le=\"1.0\"} 2\n"
+      "demo_latency_seconds_bucket{le=\"2.5\"} 2\n"
+      "demo_latency_seconds_bucket{le=\"+Inf\"} 3\n"
+      "demo_latency_seconds_count 3\n"
+      "demo_latency_seconds_sum 4.25\n"
+      "# HELP demo_temperature Temperature.\n"
+      "# TYPE demo_temperature gauge\n"
+      "demo_temperature{room=\"minf\"} -Inf\n"
+      "demo_temperature{room=\"nan\"} NaN\n"
+      "demo_temperature{room=\"pinf\"} +Inf\n"
+      "demo_temperature{room=\"small\"} 1.5e-07\n";
+  const std::string text = reg.render(m::exposition_format::prometheus_text);
+  // The registry's own family comes last alphabetically ("musicbot_...").
+  EXPECT_EQ(text.substr(0, expected.size()), expected);
+  EXPECT_NE(text.find("# TYPE musicbot_metrics_series_rejected_total counter\n"), std::string::npos);
+  EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+TEST(MetricsExposition, OpenMetricsGolden) {
+  m::registry reg;
+  fill(reg);
+  const std::string expected =
+      "# TYPE demo_events counter\n"
+      "# HELP demo_events Events seen.\\nSecond \\\"line\\\" with \\\\ backslash.\n"
+      "demo_events_total{kind=\"a\\\"b\\\\c\\nd\"} 3\n"
+      "demo_events_total{kind=\"plain\"} 1\n"
+      "# TYPE demo_latency_seconds histogram\n"
+      "# HELP demo_latency_seconds Latency.\n"
+      "demo_latency_seconds_bucket{le=\"0.5\"} 1\n"
+      "demo_latency_seconds_bucket{le=\"1.0\"} 2\n"
+      "demo_latency_seconds_bucket{le=\"2.5\"} 2\n"
+      "demo_latency_seconds_bucket{le=\"+Inf\"} 3\n"
+      "demo_latency_seconds_count 3\n"
+      "demo_latency_seconds_sum 4.25\n";
+  const std::string text = reg.render(m::exposition_format::openmetrics);
+  EXPECT_EQ(text.substr(0, expected.size()), expected);
+  EXPECT_NE(text.find("# TYPE musicbot_metrics_series_rejected counter\n"), std::string::npos);
+  ASSERT_GE(text.size(), 6U);
+  EXPECT_EQ(text.substr(text.size() - 6), "# EOF\n");
+  EXPECT_EQ(text.find("# EOF"), text.size() - 6);  // exactly once, at the end
+}
+
+TEST(MetricsExposition, RenderToAppends) {
+  m::registry reg;
+  reg.add_gauge("x", "X.")->with({})->set(1);
+  std::string out = "prefix\n";
+  reg.render_to(m::exposition_format::prometheus_text, out);
+  EXPECT_EQ(out.rfind("prefix\n", 0), 0U);
+  EXPECT_NE(out.find("\n# HELP x X.\n# TYPE x gauge\nx 1\n"), std::string::npos);
+}
+
+TEST(MetricsExposition, ContentTypes) {
+  EXPECT_EQ(m::content_type(m::exposition_format::prometheus_text), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(m::content_type(m::exposition_format::openmetrics),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+}
+
+TEST(MetricsExposition, NegotiatesPrometheusScrapeHeader) {
+  // The header Prometheus 2.x sends.
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            m::exposition_format::openmetrics);
+}
+
+TEST(MetricsExposition, NegotiationCases) {
+  using f = m::exposition_format;
+  EXPECT_EQ(m::negotiate_format(""), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("*/*"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("text/plain"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("application/json"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text"), f::openmetrics);
+  EXPECT_EQ(m::negotiate_format("APPLICATION/OpenMetrics-Text; Version=\"1.0.0\""), f::openmetrics);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text; version=0.0.1"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text;q=0.4, text/plain;q=0.5"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("text/plain;q=0.5, application/openmetrics-text;q=0.5"), f::openmetrics);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text;q=0"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text;q=2"), f::prometheus_text);   // invalid q
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text;q=0.1234"), f::prometheus_text);
+  EXPECT_EQ(m::negotiate_format("text/plain;version=9.9, application/openmetrics-text;q=0.1"), f::openmetrics);
+  EXPECT_EQ(m::negotiate_format("application/openmetrics-text; foo=\"a,b;c\"; q=0.9, text/plain;q=0.8"),
+            f::openmetrics);
+  EXPECT_EQ(m::negotiate_format(",,,;;;===\"\"\"\\"), f::prometheus_text);
+}
