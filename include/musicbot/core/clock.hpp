@@ -90,6 +90,16 @@ class manual_clock {
   std::shared_ptr<std::atomic<std::int64_t>> ticks_;
 };
 
+namespace detail {
+
+// Nanoseconds since the clock's epoch: the integer time unit of limiters and breakers.
+template <clock_source Clock>
+[[nodiscard]] std::chrono::nanoseconds since_epoch(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch());
+}
+
+}  // namespace detail
+
 static_assert(clock_source<steady_clock>);
 static_assert(clock_source<manual_clock>);
 static_assert(clock_source<coarse_steady_clock>);

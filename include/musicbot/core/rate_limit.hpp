@@ -95,16 +95,6 @@ struct rate_limit_decision {
   explicit operator bool() const noexcept { return allowed; }
 };
 
-namespace detail {
-
-// Nanoseconds since the clock's epoch: the time unit of every policy.
-template <clock_source Clock>
-[[nodiscard]] std::chrono::nanoseconds since_epoch(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch());
-}
-
-}  // namespace detail
-
 /// One limiter (one key) made of a policy (gcra_policy, token_bucket_policy,
 /// sliding_window_policy), its state and a clock.
 ///
