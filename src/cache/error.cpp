@@ -21,6 +21,7 @@ class category final : public boost::system::error_category {
       case error::l2_unavailable: return "L2 store unavailable";
       case error::decode_failed: return "L2 payload could not be decoded";
       case error::closed: return "cache closed";
+      case error::overloaded: return "too many loads in flight";
     }
     return "unknown cache error";
   }

@@ -17,6 +17,7 @@ enum class error {
   l2_unavailable,    ///< The L2 store failed or its breaker is open.
   decode_failed,     ///< An L2 payload could not be decoded by the codec.
   closed,            ///< The cache was shut down.
+  overloaded,        ///< Too many different keys are being loaded at once.
 };
 
 /// The error category of musicbot::cache::error.
