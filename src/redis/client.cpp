@@ -1,0 +1,643 @@
+// redis::client: connection loop, pipelining, timeouts, breaker, scripts.
+#include "client_impl.hpp"
+
+#include <musicbot/redis/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+namespace musicbot::redis {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace detail {
+
+namespace {
+
+// Completion for internal commands (health-check PING): nothing to do.
+class ignore_completion final : public completion {
+ public:
+  void complete(error_code, reply&&) override {}
+};
+
+std::shared_ptr<spdlog::logger> default_logger() {
+  if (auto existing = spdlog::get("musicbot.redis")) return existing;
+  return spdlog::default_logger()->clone("musicbot.redis");
+}
+
+bool is_network_failure(const error_code& ec) {
+  return ec == error::timeout || ec == error::connection_closed || ec == error::not_connected ||
+         ec == error::protocol_error || ec == error::reply_too_large;
+}
+
+}  // namespace
+
+client_impl::client_impl(asio::any_io_executor ex, config c, std::shared_ptr<spdlog::logger> logger)
+    : executor(ex),
+      cfg(std::move(c)),
+      log(logger ? std::move(logger) : default_logger()),
+      resolver_(ex),
+      socket_(ex),
+      write_signal_(ex),
+      watchdog_(ex),
+      backoff_timer_(ex),
+      health_timer_(ex),
+      parser_(cfg.limits),
+      rng_(std::random_device{}()) {
+  if (cfg.command_timeout.count() <= 0 || cfg.connect_timeout.count() <= 0)
+    throw std::invalid_argument("redis::config: timeouts must be positive");
+  if (cfg.reconnect_initial_delay.count() <= 0 || cfg.reconnect_max_delay < cfg.reconnect_initial_delay)
+    throw std::invalid_argument("redis::config: reconnect delays must be positive and initial <= max");
+  if (cfg.max_in_flight == 0) throw std::invalid_argument("redis::config: max_in_flight must be positive");
+  read_buffer_.resize(64 * 1024);
+}
+
+client_impl::~client_impl() = default;
+
+void client_impl::start() {
+  if (started_ || closed_) return;
+  started_ = true;
+  asio::co_spawn(executor, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void client_impl::close() {
+  if (closed_) return;
+  closed_ = true;
+  state = connection_state::closed;
+  backoff_timer_.cancel();
+  resolver_.cancel();
+  drop_connection(error::closed);
+  fail_all(error::closed);
+  notify_connect_waiters(error::closed);
+}
+
+std::chrono::milliseconds client_impl::backoff(int attempt) {
+  // Exponential with "equal jitter": uniform in [d/2, d], d capped.
+  const auto cap = cfg.reconnect_max_delay.count();
+  auto d = cfg.reconnect_initial_delay.count();
+  for (int i = 0; i < attempt && d < cap; ++i) d *= 2;
+  d = std::min<std::int64_t>(d, cap);
+  std::uniform_int_distribution<std::int64_t> dist(d / 2, d);
+  return std::chrono::milliseconds(dist(rng_));
+}
+
+asio::awaitable<void> client_impl::run() {
+  using namespace asio::experimental::awaitable_operators;
+  auto self = shared_from_this();
+  int attempt = 0;
+  while (!closed_) {
+    state = connection_state::connecting;
+    const error_code ec = co_await connect_once();
+    if (closed_) break;
+    if (!ec) {
+      ++stats.connects;
+      attempt = 0;
+      state = connection_state::connected;
+      connection_lost_ = false;
+      last_read_ = clock::now();
+      if (outage_logged_ || stats.connects > 1) log->info("redis: connected to {}", redacted_url(cfg));
+      outage_logged_ = false;
+      notify_connect_waiters({});
+      co_await (reader_loop() && writer_loop() && watchdog_loop() && health_loop());
+      state = connection_state::disconnected;
+      active_.clear();
+      fail_all(closed_ ? error_code(error::closed) : error_code(error::connection_closed));
+      if (closed_) break;
+      log->warn("redis: connection to {} lost ({})", redacted_url(cfg), lost_reason_.message());
+      outage_logged_ = true;
+    } else {
+      ++stats.failed_connects;
+      state = connection_state::disconnected;
+      close_socket();
+      notify_connect_waiters(ec);
+      if (!outage_logged_ || ec != last_connect_error_)
+        log->warn("redis: cannot connect to {}: {}", redacted_url(cfg), ec.message());
+      outage_logged_ = true;
+      last_connect_error_ = ec;
+    }
+    backoff_timer_.expires_after(backoff(attempt++));
+    co_await backoff_timer_.async_wait(use_tuple);
+  }
+  state = connection_state::closed;
+}
+
+void client_impl::close_socket() {
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  tls_.reset();
+}
+
+asio::awaitable<error_code> client_impl::connect_once() {
+  auto self = shared_from_this();
+  close_socket();
+  parser_.reset();
+  // A connect deadline: on expiry cancel whatever step is in progress.
+  auto finished = std::make_shared<bool>(false);
+  auto timed_out = std::make_shared<bool>(false);
+  asio::steady_timer deadline(executor);
+  deadline.expires_after(cfg.connect_timeout);
+  deadline.async_wait([self, finished, timed_out](error_code ec) {
+    if (ec || *finished) return;
+    *timed_out = true;
+    self->resolver_.cancel();
+    self->close_socket();
+  });
+  auto outcome = [&](error_code ec) {
+    *finished = true;
+    deadline.cancel();
+    if (*timed_out) return error_code(error::timeout);
+    return ec;
+  };
+
+  auto [rec, endpoints] = co_await resolver_.async_resolve(cfg.host, std::to_string(cfg.port), use_tuple);
+  if (rec || *timed_out) co_return outcome(rec);
+  auto [cec, endpoint] = co_await asio::async_connect(socket_, endpoints, use_tuple);
+  if (cec || *timed_out) co_return outcome(cec);
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  if (cfg.tls) {
+    if (!tls_context_) {
+      tls_context_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      tls_context_->set_default_verify_paths(ignored);
+      tls_context_->set_verify_mode(cfg.tls_verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    }
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
+    // SNI (the SSL_set_tlsext_host_name macro hides a C cast).
+    SSL_ctrl(tls_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(cfg.host.c_str()));
+    if (cfg.tls_verify_peer) tls_->set_verify_callback(asio::ssl::host_name_verification(cfg.host));
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec || *timed_out) co_return outcome(hec ? error_code(error::tls_failed) : hec);
+  }
+  const error_code hs = co_await handshake_commands();
+  co_return outcome(hs);
+}
+
+// AUTH, SELECT and (pub/sub) SUBSCRIBE, with their replies read here.
+asio::awaitable<error_code> client_impl::handshake_commands() {
+  std::string out;
+  std::vector<error> on_failure;
+  if (!cfg.password.empty()) {
+    command auth{"AUTH"};
+    if (!cfg.username.empty()) auth.arg(cfg.username);
+    auth.arg(cfg.password.reveal());
+    auth.append_to(out);
+    on_failure.push_back(error::auth_failed);
+  }
+  if (cfg.database != 0) {
+    command select{"SELECT"};
+    select.arg(cfg.database);
+    select.append_to(out);
+    on_failure.push_back(error::select_failed);
+  }
+  if (push_) {
+    for (const auto& channel : subscriptions_) command{"SUBSCRIBE", channel}.append_to(out);
+  }
+  if (out.empty()) co_return error_code{};
+  error_code ec;
+  co_await write_all(asio::buffer(out), ec);
+  std::fill(out.begin(), out.end(), '\0');  // it held the password
+  if (ec) co_return ec;
+
+  std::size_t answered = 0;
+  const std::size_t expected = on_failure.size();
+  error_code result;
+  while (answered < expected) {
+    const std::size_t n = co_await read_some(asio::buffer(read_buffer_), ec);
+    if (ec) co_return ec;
+    if (auto fe = parser_.feed(std::string_view(read_buffer_.data(), n))) co_return fe;
+    for (;;) {
+      auto next = parser_.next();
+      if (!next) co_return next.error();
+      if (!*next) break;
+      reply& r = **next;
+      if (push_ && is_push(r)) {
+        on_push(r);
+        continue;
+      }
+      if (answered < expected && r.is_error() && !result) {
+        // A precise auth error beats the generic step error.
+        const auto classified = classify_server_error(r.text());
+        result = classified == error::auth_failed ? error_code(error::auth_failed) : error_code(on_failure[answered]);
+        log->error("redis: {} failed on {}: {}", on_failure[answered] == error::auth_failed ? "AUTH" : "SELECT",
+                   redacted_url(cfg), r.text());
+      }
+      ++answered;
+    }
+  }
+  co_return result;
+}
+
+asio::awaitable<std::size_t> client_impl::read_some(asio::mutable_buffer buf, error_code& ec) {
+  if (tls_) {
+    auto [e, n] = co_await tls_->async_read_some(buf, use_tuple);
+    ec = e;
+    co_return n;
+  }
+  auto [e, n] = co_await socket_.async_read_some(buf, use_tuple);
+  ec = e;
+  co_return n;
+}
+
+asio::awaitable<void> client_impl::write_all(asio::const_buffer buf, error_code& ec) {
+  if (tls_) {
+    auto [e, n] = co_await asio::async_write(*tls_, buf, use_tuple);
+    ec = e;
+    co_return;
+  }
+  auto [e, n] = co_await asio::async_write(socket_, buf, use_tuple);
+  ec = e;
+}
+
+asio::awaitable<void> client_impl::reader_loop() {
+  auto self = shared_from_this();
+  while (!connection_lost_) {
+    error_code ec;
+    const std::size_t n = co_await read_some(asio::buffer(read_buffer_), ec);
+    if (connection_lost_) break;
+    if (ec) {
+      drop_connection(ec == asio::error::eof ? error_code(error::connection_closed) : ec);
+      break;
+    }
+    last_read_ = clock::now();
+    if (auto fe = parser_.feed(std::string_view(read_buffer_.data(), n))) {
+      log->error("redis: dropping connection: {}", fe.message());
+      drop_connection(fe);
+      break;
+    }
+    while (!connection_lost_) {
+      auto next = parser_.next();
+      if (!next) {
+        log->error("redis: dropping connection: {}", next.error().message());
+        drop_connection(next.error());
+        break;
+      }
+      if (!*next) break;
+      on_reply(std::move(**next));
+    }
+  }
+}
+
+asio::awaitable<void> client_impl::writer_loop() {
+  auto self = shared_from_this();
+  while (!connection_lost_) {
+    if (write_buffer_.empty()) {
+      writer_waiting_ = true;
+      write_signal_.expires_at(clock::time_point::max());
+      co_await write_signal_.async_wait(use_tuple);
+      writer_waiting_ = false;
+      continue;
+    }
+    writing_.clear();
+    writing_.swap(write_buffer_);
+    error_code ec;
+    co_await write_all(asio::buffer(writing_), ec);
+    if (ec && !connection_lost_) drop_connection(ec);
+  }
+}
+
+asio::awaitable<void> client_impl::watchdog_loop() {
+  auto self = shared_from_this();
+  const auto tick = std::max(std::chrono::milliseconds(1), cfg.command_timeout / 10);
+  while (!connection_lost_) {
+    watchdog_waiting_ = pending_.empty();
+    watchdog_.expires_after(watchdog_waiting_ ? std::chrono::hours(24) : std::chrono::duration_cast<clock::duration>(tick));
+    co_await watchdog_.async_wait(use_tuple);
+    watchdog_waiting_ = false;
+    if (connection_lost_) break;
+    const auto now = clock::now();
+    for (auto& p : pending_) {
+      if (p.done && p.deadline <= now) {
+        ++stats.timeouts;
+        finish(p, error::timeout, reply{});
+      }
+    }
+    // Replies come in order: if the oldest command waited longer than both
+    // its own timeout and the default one, the server or the path to it is
+    // stalled (a blocking command with a long timeout is not a stall).
+    if (!pending_.empty() && now - pending_.front().sent > std::max(pending_.front().timeout, cfg.command_timeout)) {
+      log->warn("redis: no reply from {} for {} ms; reconnecting", redacted_url(cfg), cfg.command_timeout.count());
+      drop_connection(error::timeout);
+    }
+  }
+}
+
+asio::awaitable<void> client_impl::health_loop() {
+  auto self = shared_from_this();
+  if (cfg.health_check_interval.count() <= 0) {
+    health_timer_.expires_at(clock::time_point::max());
+    co_await health_timer_.async_wait(use_tuple);
+    co_return;
+  }
+  while (!connection_lost_) {
+    health_timer_.expires_after(cfg.health_check_interval);
+    co_await health_timer_.async_wait(use_tuple);
+    if (connection_lost_) break;
+    if (pending_.empty() && clock::now() - last_read_ >= cfg.health_check_interval) {
+      std::string ping;
+      command{"PING"}.append_to(ping);
+      enqueue(ping, std::chrono::milliseconds::zero(), {}, std::make_unique<ignore_completion>(), nullptr, true);
+    }
+  }
+}
+
+void client_impl::drop_connection(error_code why) {
+  if (connection_lost_) return;
+  connection_lost_ = true;
+  lost_reason_ = why;
+  close_socket();
+  write_signal_.cancel();
+  watchdog_.cancel();
+  health_timer_.cancel();
+}
+
+bool client_impl::breaker_allows() const noexcept {
+  return breaker_ == breaker_mode::closed || (breaker_ == breaker_mode::open && clock::now() >= breaker_until_) ||
+         (breaker_ == breaker_mode::half_open && !probe_in_flight_);
+}
+
+// Returns false when the breaker refuses; the true case may be the one
+// half-open probe.
+bool client_impl::breaker_acquire(bool& probe) {
+  probe = false;
+  switch (breaker_) {
+    case breaker_mode::closed: return true;
+    case breaker_mode::open:
+      if (clock::now() < breaker_until_) return false;
+      breaker_ = breaker_mode::half_open;
+      probe_in_flight_ = false;
+      [[fallthrough]];
+    case breaker_mode::half_open:
+      if (probe_in_flight_) return false;
+      probe_in_flight_ = true;
+      probe = true;
+      return true;
+  }
+  return false;
+}
+
+void client_impl::record(bool success, bool probe) {
+  if (probe) probe_in_flight_ = false;
+  if (success) {
+    consecutive_failures_ = 0;
+    if (breaker_ != breaker_mode::closed) {
+      log->info("redis: circuit breaker closed ({} answers again)", redacted_url(cfg));
+      breaker_ = breaker_mode::closed;
+    }
+    return;
+  }
+  ++consecutive_failures_;
+  if (breaker_ == breaker_mode::half_open || (breaker_ == breaker_mode::closed &&
+                                              consecutive_failures_ >= cfg.breaker_failure_threshold)) {
+    if (breaker_ == breaker_mode::closed)
+      log->warn("redis: circuit breaker open after {} consecutive failures", consecutive_failures_);
+    breaker_ = breaker_mode::open;
+    breaker_until_ = clock::now() + cfg.breaker_open_duration;
+  }
+}
+
+void client_impl::fail_now(std::unique_ptr<completion> done, error_code ec) {
+  asio::post(executor, [d = std::move(done), ec]() mutable { d->complete(ec, reply{}); });
+}
+
+void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
+                          std::unique_ptr<completion> done, std::shared_ptr<const std::string> eval_retry,
+                          bool internal) {
+  if (closed_) return fail_now(std::move(done), error::closed);
+  bool probe = false;
+  if (!internal && !breaker_acquire(probe)) {
+    ++stats.breaker_rejections;
+    return fail_now(std::move(done), error::circuit_open);
+  }
+  if (state != connection_state::connected || connection_lost_) {
+    if (!internal) record(false, probe);
+    return fail_now(std::move(done), error::not_connected);
+  }
+  if (pending_.size() >= cfg.max_in_flight) {
+    if (probe) probe_in_flight_ = false;
+    return fail_now(std::move(done), error::too_many_in_flight);
+  }
+  if (!internal) ++stats.commands;
+  write_buffer_.append(encoded);
+  const auto now = clock::now();
+  pending p;
+  p.id = next_id_++;
+  p.done = std::move(done);
+  p.sent = now;
+  p.timeout = timeout.count() > 0 ? timeout : cfg.command_timeout;
+  p.deadline = now + p.timeout;
+  p.eval_retry = std::move(eval_retry);
+  p.internal = internal;
+  p.probe = probe;
+  if (slot.is_connected()) {
+    p.slot = slot;
+    slot.emplace<cancel_handler>(weak_from_this(), p.id);
+  }
+  pending_.push_back(std::move(p));
+  if (writer_waiting_) {
+    writer_waiting_ = false;
+    write_signal_.cancel();
+  }
+  if (watchdog_waiting_) {
+    watchdog_waiting_ = false;
+    watchdog_.cancel();
+  }
+}
+
+void client_impl::cancel_handler::operator()(asio::cancellation_type type) const {
+  if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+               asio::cancellation_type::total)) == asio::cancellation_type::none)
+    return;
+  if (auto self = owner.lock()) self->cancel_request(id);
+}
+
+void client_impl::cancel_request(std::uint64_t id) {
+  for (auto& p : pending_) {
+    if (p.id == id) {
+      if (p.done) finish(p, asio::error::operation_aborted, reply{});
+      return;
+    }
+  }
+}
+
+void client_impl::finish(pending& p, error_code ec, reply&& r) {
+  if (p.slot.is_connected()) p.slot.clear();
+  auto done = std::move(p.done);
+  if (done) done->complete(ec, std::move(r));
+}
+
+bool client_impl::is_push(const reply& r) const {
+  if (!r.is_array() || r.elements().empty()) return false;
+  const auto& kind = r.elements().front().text();
+  return kind == "message" || kind == "pmessage" || kind == "subscribe" || kind == "unsubscribe" ||
+         kind == "psubscribe" || kind == "punsubscribe";
+}
+
+void client_impl::on_push(const reply& r) {
+  const auto& e = r.elements();
+  const auto& kind = e.front().text();
+  if (kind == "subscribe" && e.size() == 3) {
+    active_.insert(e[1].text());
+  } else if (kind == "unsubscribe" && e.size() == 3) {
+    active_.erase(e[1].text());
+  } else if (kind == "message" && e.size() == 3) {
+    if (push_) push_(kind, e[1].text(), e[2].text());
+  } else if (kind == "pmessage" && e.size() == 4) {
+    if (push_) push_(kind, e[2].text(), e[3].text());
+  }
+}
+
+void client_impl::on_reply(reply&& r) {
+  if (push_ && is_push(r)) return on_push(r);
+  if (pending_.empty()) {
+    log->error("redis: reply without a pending command; dropping connection");
+    drop_connection(error::protocol_error);
+    return;
+  }
+  pending p = std::move(pending_.front());
+  pending_.pop_front();
+  ++stats.replies;
+  if (!p.internal) record(true, p.probe);
+  if (p.eval_retry && p.done && r.is_error() && classify_server_error(r.text()) == error::noscript) {
+    // The script cache was flushed (restart, failover, SCRIPT FLUSH): send the
+    // source once with EVAL, which also caches it again.
+    ++stats.script_reloads;
+    log->info("redis: script not cached on the server (NOSCRIPT); reloading");
+    auto retry = std::move(p.eval_retry);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - clock::now());
+    if (p.slot.is_connected()) p.slot.clear();
+    enqueue(*retry, std::max(left, std::chrono::milliseconds(1)), p.slot, std::move(p.done), nullptr, false);
+    return;
+  }
+  finish(p, {}, std::move(r));
+}
+
+void client_impl::fail_all(error_code ec) {
+  auto victims = std::move(pending_);
+  pending_.clear();
+  write_buffer_.clear();
+  for (auto& p : victims) {
+    if (!p.done) continue;
+    if (!p.internal && is_network_failure(ec)) record(false, p.probe);
+    finish(p, ec, reply{});
+  }
+}
+
+void client_impl::notify_connect_waiters(error_code ec) {
+  auto waiters = std::move(connect_waiters_);
+  connect_waiters_.clear();
+  for (auto& w : waiters) w->complete(ec, reply{});
+}
+
+void client_impl::submit(const command& cmd, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
+                         std::unique_ptr<completion> done) {
+  std::string encoded;
+  cmd.append_to(encoded);
+  enqueue(encoded, timeout, slot, std::move(done), nullptr, false);
+}
+
+void client_impl::submit_script(const script& s, const std::vector<std::string>& keys,
+                                const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                                asio::cancellation_slot slot, std::unique_ptr<completion> done) {
+  command evalsha{"EVALSHA", s.sha1()};
+  command eval{"EVAL", s.source()};
+  evalsha.arg(keys.size());
+  eval.arg(keys.size());
+  for (const auto& k : keys) {
+    evalsha.arg(k);
+    eval.arg(k);
+  }
+  for (const auto& a : args) {
+    evalsha.arg(a);
+    eval.arg(a);
+  }
+  std::string encoded;
+  evalsha.append_to(encoded);
+  enqueue(encoded, timeout, slot, std::move(done), std::make_shared<const std::string>(eval.encoded()), false);
+}
+
+void client_impl::submit_connect_waiter(std::unique_ptr<completion> done) {
+  if (closed_) return fail_now(std::move(done), error::closed);
+  if (state == connection_state::connected && !connection_lost_) {
+    return asio::post(executor, [d = std::move(done)]() mutable { d->complete({}, reply{}); });
+  }
+  connect_waiters_.push_back(std::move(done));
+  start();
+}
+
+void client_impl::enable_pubsub(push_handler handler) { push_ = std::move(handler); }
+
+void client_impl::subscribe(const std::string& channel) {
+  if (!subscriptions_.insert(channel).second) return;
+  if (state == connection_state::connected && !connection_lost_) {
+    command{"SUBSCRIBE", channel}.append_to(write_buffer_);
+    if (writer_waiting_) {
+      writer_waiting_ = false;
+      write_signal_.cancel();
+    }
+  }
+}
+
+void client_impl::unsubscribe(const std::string& channel) {
+  if (subscriptions_.erase(channel) == 0) return;
+  if (state == connection_state::connected && !connection_lost_) {
+    command{"UNSUBSCRIBE", channel}.append_to(write_buffer_);
+    if (writer_waiting_) {
+      writer_waiting_ = false;
+      write_signal_.cancel();
+    }
+  }
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+
+client::client(executor_type executor, config cfg, std::shared_ptr<spdlog::logger> logger)
+    : impl_(std::make_shared<detail::client_impl>(std::move(executor), std::move(cfg), std::move(logger))) {}
+
+client::~client() { impl_->close(); }
+
+client::executor_type client::get_executor() const noexcept { return impl_->executor; }
+const config& client::configuration() const noexcept { return impl_->cfg; }
+void client::start() { impl_->start(); }
+void client::close() { impl_->close(); }
+connection_state client::state() const noexcept { return impl_->state; }
+bool client::healthy() const noexcept {
+  return impl_->state == connection_state::connected && impl_->breaker_allows();
+}
+client_stats client::stats() const noexcept { return impl_->stats; }
+
+void client::submit(const command& cmd, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
+                    std::unique_ptr<detail::completion> done) {
+  impl_->submit(cmd, timeout, slot, std::move(done));
+}
+
+void client::submit_script(const script& s, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                           asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
+  impl_->submit_script(s, keys, args, timeout, slot, std::move(done));
+}
+
+void client::submit_connect_waiter(std::unique_ptr<detail::completion> done) {
+  impl_->submit_connect_waiter(std::move(done));
+}
+
+}  // namespace musicbot::redis

@@ -1,0 +1,139 @@
+#pragma once
+// The connection machinery behind redis::client and redis::subscriber
+// (private to the component).
+
+#include <musicbot/redis/client.hpp>
+#include <musicbot/redis/reply_parser.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <spdlog/logger.h>
+
+#include <deque>
+#include <functional>
+#include <random>
+#include <set>
+
+namespace musicbot::redis::detail {
+
+class client_impl : public std::enable_shared_from_this<client_impl> {
+ public:
+  using clock = std::chrono::steady_clock;
+  // Called for pub/sub pushes: (kind, channel, payload).
+  using push_handler = std::function<void(std::string_view, std::string_view, std::string_view)>;
+
+  client_impl(boost::asio::any_io_executor ex, config cfg, std::shared_ptr<spdlog::logger> logger);
+  ~client_impl();
+
+  void start();
+  void close();
+
+  void submit(const command& cmd, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
+              std::unique_ptr<completion> done);
+  void submit_script(const script& s, const std::vector<std::string>& keys, const std::vector<std::string>& args,
+                     std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
+                     std::unique_ptr<completion> done);
+  void submit_connect_waiter(std::unique_ptr<completion> done);
+
+  // Pub/sub mode: pushes go to `handler`; `subscriptions` are re-sent after
+  // every connect. Must be set before start().
+  void enable_pubsub(push_handler handler);
+  void subscribe(const std::string& channel);
+  void unsubscribe(const std::string& channel);
+  std::size_t active_subscriptions() const noexcept { return active_.size(); }
+
+  boost::asio::any_io_executor executor;
+  config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  connection_state state = connection_state::disconnected;
+  client_stats stats;
+  bool breaker_allows() const noexcept;
+
+ private:
+  struct pending {
+    std::uint64_t id = 0;
+    std::unique_ptr<completion> done;  // null once abandoned (timed out / cancelled)
+    clock::time_point sent;
+    std::chrono::milliseconds timeout{0};
+    clock::time_point deadline;
+    boost::asio::cancellation_slot slot;
+    std::shared_ptr<const std::string> eval_retry;  // EVAL encoding for NOSCRIPT
+    bool internal = false;                           // health-check PING etc.
+    bool probe = false;                              // the breaker's half-open probe
+  };
+
+  struct cancel_handler {
+    std::weak_ptr<client_impl> owner;
+    std::uint64_t id;
+    void operator()(boost::asio::cancellation_type type) const;
+  };
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<boost::system::error_code> connect_once();
+  boost::asio::awaitable<void> reader_loop();
+  boost::asio::awaitable<void> writer_loop();
+  boost::asio::awaitable<void> watchdog_loop();
+  boost::asio::awaitable<void> health_loop();
+  boost::asio::awaitable<std::size_t> read_some(boost::asio::mutable_buffer buf, boost::system::error_code& ec);
+  boost::asio::awaitable<void> write_all(boost::asio::const_buffer buf, boost::system::error_code& ec);
+  boost::asio::awaitable<boost::system::error_code> handshake_commands();
+
+  void enqueue(std::string_view encoded, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
+               std::unique_ptr<completion> done, std::shared_ptr<const std::string> eval_retry, bool internal);
+  void on_reply(reply&& r);
+  void finish(pending& p, boost::system::error_code ec, reply&& r);
+  void fail_now(std::unique_ptr<completion> done, boost::system::error_code ec);
+  void fail_all(boost::system::error_code ec);
+  void drop_connection(boost::system::error_code why);
+  void notify_connect_waiters(boost::system::error_code ec);
+  void cancel_request(std::uint64_t id);
+  bool is_push(const reply& r) const;
+  void record(bool success, bool probe);
+  bool breaker_acquire(bool& probe);
+  void on_push(const reply& r);
+  void close_socket();
+  std::chrono::milliseconds backoff(int attempt);
+
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<boost::asio::ssl::context> tls_context_;
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  boost::asio::steady_timer write_signal_;
+  boost::asio::steady_timer watchdog_;
+  boost::asio::steady_timer backoff_timer_;
+  boost::asio::steady_timer health_timer_;
+  std::vector<char> read_buffer_;
+  bool writer_waiting_ = false;
+  bool watchdog_waiting_ = false;
+  boost::system::error_code lost_reason_;
+  reply_parser parser_;
+  std::deque<pending> pending_;
+  std::string write_buffer_;
+  std::string writing_;
+  std::uint64_t next_id_ = 1;
+  std::vector<std::unique_ptr<completion>> connect_waiters_;
+  bool started_ = false;
+  bool closed_ = false;
+  bool connection_lost_ = false;
+  boost::system::error_code last_connect_error_;
+  bool outage_logged_ = false;
+  clock::time_point last_read_;
+  std::mt19937_64 rng_;
+
+  // breaker (consecutive failures -> open for breaker_open_duration -> one probe)
+  enum class breaker_mode { closed, open, half_open };
+  breaker_mode breaker_ = breaker_mode::closed;
+  std::uint32_t consecutive_failures_ = 0;
+  clock::time_point breaker_until_;
+  bool probe_in_flight_ = false;
+
+  push_handler push_;
+  std::set<std::string> subscriptions_;
+  std::set<std::string> active_;
+};
+
+}  // namespace musicbot::redis::detail

@@ -1,0 +1,348 @@
+// redis::client and redis::subscriber against a real redis-server.
+#include "test_util.hpp"
+
+#include <musicbot/redis/client.hpp>
+#include <musicbot/redis/subscriber.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <musicbot_test/process.hpp>
+#include <redis_server.hpp>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+namespace redis = musicbot::redis;
+namespace asio = boost::asio;
+using redis_test::run;
+using redis_test::sleep_for;
+using redis_test::tuple_awaitable;
+using namespace std::chrono_literals;
+using namespace std::string_view_literals;
+
+namespace {
+
+redis::config config_for(const musicbot_test::redis_server& server) {
+  auto cfg = redis::parse_url(server.url()).value();
+  cfg.command_timeout = 300ms;
+  cfg.connect_timeout = 1000ms;
+  cfg.reconnect_initial_delay = 20ms;
+  cfg.reconnect_max_delay = 200ms;
+  cfg.breaker_open_duration = 100ms;
+  return cfg;
+}
+
+// Captures log output so tests can check secrets never reach it.
+struct captured_log {
+  std::ostringstream out;
+  std::shared_ptr<spdlog::logger> logger =
+      std::make_shared<spdlog::logger>("redis-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+};
+
+// Waits (bounded) until `pred` holds, polling the io_context's time.
+asio::awaitable<bool> eventually(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) co_return true;
+    co_await sleep_for(10ms);
+  }
+  co_return pred();
+}
+
+class RedisClient : public ::testing::Test {
+ protected:
+  musicbot_test::redis_server server;
+  asio::io_context io;
+};
+
+}  // namespace
+
+TEST_F(RedisClient, TypedCommands) {
+  redis::client c(io.get_executor(), config_for(server));
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await c.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec) << ec.message();
+    auto [e1, pong] = co_await c.async_ping(tuple_awaitable);
+    EXPECT_EQ(pong, "PONG");
+    auto [e2] = co_await c.async_set("k"sv, std::string("v\0\r\n", 4), 0ms, tuple_awaitable);
+    EXPECT_FALSE(e2);
+    auto [e3, v] = co_await c.async_get("k"sv, tuple_awaitable);
+    EXPECT_EQ(v.value_or(""), std::string("v\0\r\n", 4));
+    auto [e4, missing] = co_await c.async_get("nope"sv, tuple_awaitable);
+    EXPECT_FALSE(e4);
+    EXPECT_FALSE(missing.has_value());
+    auto [e5, n] = co_await c.async_incr("counter"sv, tuple_awaitable);
+    EXPECT_EQ(n, 1);
+    auto [e6, expired] = co_await c.async_pexpire("counter"sv, 10000ms, tuple_awaitable);
+    EXPECT_EQ(expired, 1);
+    auto [e7, deleted] = co_await c.async_del("k"sv, tuple_awaitable);
+    EXPECT_EQ(deleted, 1);
+    // A server error reply: classified error + the reply itself.
+    const redis::command cmd_1{"NOSUCHCOMMAND"sv};
+
+    auto [e8, r] = co_await c.async_execute(cmd_1, tuple_awaitable);
+    EXPECT_EQ(e8, redis::error::server_error);
+    EXPECT_TRUE(r.is_error());
+    auto [e9, wrong] = co_await c.async_incr("k-list"sv, tuple_awaitable);
+    EXPECT_FALSE(e9);
+    const redis::command cmd_2{"LPUSH"sv, "l"sv, "x"sv};
+
+    co_await c.async_execute(cmd_2, tuple_awaitable);
+    auto [e10, w] = co_await c.async_incr("l"sv, tuple_awaitable);
+    EXPECT_EQ(e10, redis::error::wrong_type);
+  });
+  EXPECT_EQ(c.state(), redis::connection_state::connected);
+}
+
+TEST_F(RedisClient, PipelinedRepliesMatchInOrder) {
+  redis::client c(io.get_executor(), config_for(server));
+  constexpr int count = 2000;
+  std::vector<std::int64_t> got(count, -1);
+  int completed = 0;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    // Issue all commands before any reply can arrive: they share writes.
+    for (int i = 0; i < count; ++i) {
+      c.async_incr("seq", [&, i](boost::system::error_code ec, std::int64_t v) {
+        EXPECT_FALSE(ec);
+        got[static_cast<std::size_t>(i)] = v;
+        ++completed;
+      });
+    }
+    { const bool ok_1 = co_await eventually([&] { return completed == count; });
+    EXPECT_TRUE(ok_1); }
+  });
+  for (int i = 0; i < count; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i + 1);
+  EXPECT_EQ(c.stats().commands, static_cast<std::uint64_t>(count));
+}
+
+TEST_F(RedisClient, SelectsTheConfiguredDatabase) {
+  auto cfg = config_for(server);
+  cfg.database = 3;
+  redis::client c(io.get_executor(), cfg);
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await c.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec);
+    co_await c.async_set("in-db-3"sv, "yes"sv, 0ms, tuple_awaitable);
+  });
+  EXPECT_EQ(server.command({"EXISTS", "in-db-3"}), ":0\r\n");
+  EXPECT_EQ(server.command({"SELECT", "3"}), "+OK\r\n");
+  auto bad = config_for(server);
+  bad.database = 5000;  // beyond the server's "databases 16"
+  redis::client d(io.get_executor(), bad);
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await d.async_connect(tuple_awaitable);
+    EXPECT_EQ(ec, redis::error::select_failed);
+  });
+}
+
+TEST_F(RedisClient, TimeoutThenRecoversAfterStall) {
+  redis::client c(io.get_executor(), config_for(server));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    server.pause();
+    const redis::command cmd_3{"PING"sv};
+
+    auto [ec, r] = co_await c.async_execute(cmd_3, 100ms, tuple_awaitable);
+    EXPECT_EQ(ec, redis::error::timeout);
+    server.resume();
+    { const bool ok_2 = co_await eventually([&] { return c.state() == redis::connection_state::connected; });
+    EXPECT_TRUE(ok_2); }
+    bool ok = false;
+    for (int i = 0; i < 50 && !ok; ++i) {
+      auto res = co_await c.async_ping(tuple_awaitable);
+      ok = !std::get<0>(res);
+      if (!ok) co_await sleep_for(50ms);
+    }
+    EXPECT_TRUE(ok);
+  });
+  EXPECT_GE(c.stats().timeouts, 1U);
+}
+
+TEST_F(RedisClient, PerOperationCancellation) {
+  redis::client c(io.get_executor(), config_for(server));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    asio::cancellation_signal signal;
+    boost::system::error_code got;
+    bool done = false;
+    // BLPOP blocks server-side, so the reply cannot arrive before the cancel.
+    c.async_execute(redis::command{"BLPOP", "never", "1"}, 5000ms,
+                    asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, redis::reply) {
+                      got = ec;
+                      done = true;
+                    }));
+    co_await sleep_for(20ms);
+    signal.emit(asio::cancellation_type::terminal);
+    { const bool ok_3 = co_await eventually([&] { return done; });
+    EXPECT_TRUE(ok_3); }
+    EXPECT_EQ(got, asio::error::operation_aborted);
+    // The connection stays usable; the late BLPOP reply (nil after 1 s) is
+    // discarded and the next reply goes to the next command.
+    const redis::command incr{"INCR", "after-cancel"};
+    auto [ec, r] = co_await c.async_execute(incr, 5000ms, tuple_awaitable);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(r.integer(), 1);
+  });
+}
+
+TEST_F(RedisClient, ReconnectsAfterRestartAndFailsFastMeanwhile) {
+  redis::client c(io.get_executor(), config_for(server));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    co_await c.async_set("before"sv, "1"sv, 0ms, tuple_awaitable);
+    server.kill();
+    { const bool ok_4 = co_await eventually([&] { return c.state() != redis::connection_state::connected; });
+    EXPECT_TRUE(ok_4); }
+    // During the outage: errors, fast; after enough failures the breaker opens.
+    int circuit_open = 0;
+    for (int i = 0; i < 20; ++i) {
+      auto res = co_await c.async_incr("x"sv, tuple_awaitable);
+      EXPECT_TRUE(std::get<0>(res));
+      if (std::get<0>(res) == redis::error::circuit_open) ++circuit_open;
+    }
+    EXPECT_GT(circuit_open, 0);
+    EXPECT_FALSE(c.healthy());
+    server.start();
+    bool ok = false;
+    for (int i = 0; i < 200 && !ok; ++i) {
+      auto res = co_await c.async_incr("x"sv, tuple_awaitable);
+      ok = !std::get<0>(res);
+      if (!ok) co_await sleep_for(20ms);
+    }
+    EXPECT_TRUE(ok);
+    EXPECT_TRUE(c.healthy());
+  });
+  EXPECT_GE(c.stats().connects, 2U);
+  EXPECT_GT(c.stats().breaker_rejections, 0U);
+}
+
+TEST_F(RedisClient, ScriptFlushIsReloadedTransparently) {
+  redis::client c(io.get_executor(), config_for(server));
+  const redis::script add("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    const std::vector<std::string> keys{"s"};
+    auto [e1, r1] = co_await c.async_eval(add, keys, std::vector<std::string>(1, "2"), tuple_awaitable);
+    EXPECT_FALSE(e1) << e1.message();
+    EXPECT_EQ(r1.integer(), 2);
+    auto [e2, r2] = co_await c.async_eval(add, keys, std::vector<std::string>(1, "3"), tuple_awaitable);
+    EXPECT_EQ(r2.integer(), 5);
+    const redis::command cmd_4{"SCRIPT"sv, "FLUSH"sv};
+
+    auto [e3, flushed] = co_await c.async_execute(cmd_4, tuple_awaitable);
+    EXPECT_FALSE(e3);
+    auto [e4, r4] = co_await c.async_eval(add, keys, std::vector<std::string>(1, "10"), tuple_awaitable);
+    EXPECT_FALSE(e4) << e4.message();
+    EXPECT_EQ(r4.integer(), 15);
+  });
+  // First call and the call after the flush needed EVAL; the second did not.
+  EXPECT_EQ(c.stats().script_reloads, 2U);
+  EXPECT_EQ(server.command({"SCRIPT", "EXISTS", add.sha1()}), "*1\r\n:1\r\n");
+}
+
+TEST_F(RedisClient, CloseCompletesPendingWithClosed) {
+  auto c = std::make_unique<redis::client>(io.get_executor(), config_for(server));
+  boost::system::error_code got;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c->async_connect(tuple_awaitable);
+    bool done = false;
+    c->async_execute(redis::command{"BLPOP", "never", "1"}, 5000ms, [&](boost::system::error_code ec, redis::reply) {
+      got = ec;
+      done = true;
+    });
+    c.reset();
+    { const bool ok_5 = co_await eventually([&] { return done; });
+    EXPECT_TRUE(ok_5); }
+  });
+  EXPECT_EQ(got, redis::error::closed);
+}
+
+TEST(RedisAuth, WrongPasswordIsAClearErrorAndNeverLogged) {
+  musicbot_test::redis_server_options options;
+  options.password = "right-horse-battery";
+  musicbot_test::redis_server server(options);
+  asio::io_context io;
+  captured_log log;
+  auto wrong = redis::parse_url(server.url_with_password("wrong-staple-secret")).value();
+  redis::client bad(io.get_executor(), wrong, log.logger);
+  auto none = redis::parse_url(server.url()).value();
+  redis::client anonymous(io.get_executor(), none, log.logger);
+  auto right = redis::parse_url(server.url_with_password("right-horse-battery")).value();
+  redis::client good(io.get_executor(), right, log.logger);
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await bad.async_connect(tuple_awaitable);
+    EXPECT_EQ(ec, redis::error::auth_failed);
+    EXPECT_NE(ec.message().find("authentication failed"), std::string::npos);
+    auto [ec2] = co_await anonymous.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec2);  // no AUTH sent; the first command says NOAUTH
+    auto [ec3, v] = co_await anonymous.async_get("k"sv, tuple_awaitable);
+    EXPECT_EQ(ec3, redis::error::auth_failed);
+    auto [ec4] = co_await good.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec4);
+    auto [ec5, pong] = co_await good.async_ping(tuple_awaitable);
+    EXPECT_EQ(pong, "PONG");
+  });
+  bad.close();
+  log.logger->flush();
+  const auto text = log.out.str();
+  EXPECT_NE(text.find("AUTH failed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("wrong-staple-secret"), std::string::npos);
+  EXPECT_EQ(text.find("right-horse-battery"), std::string::npos);
+}
+
+TEST(RedisConnect, NothingListeningIsAnErrorNotAHang) {
+  asio::io_context io;
+  auto cfg = redis::parse_url("redis://127.0.0.1:" + std::to_string(musicbot_test::free_port())).value();
+  cfg.connect_timeout = 500ms;
+  redis::client c(io.get_executor(), cfg);
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await c.async_connect(tuple_awaitable);
+    EXPECT_TRUE(ec);
+    auto [ec2, v] = co_await c.async_incr("x"sv, tuple_awaitable);
+    EXPECT_TRUE(ec2 == redis::error::not_connected || ec2 == redis::error::circuit_open) << ec2.message();
+  });
+}
+
+TEST_F(RedisClient, PubSubResubscribesAfterRestart) {
+  redis::client pub(io.get_executor(), config_for(server));
+  std::vector<std::string> received;
+  redis::subscriber sub(io.get_executor(), config_for(server), [&](std::string_view channel, std::string_view payload) {
+    received.push_back(std::string(channel) + "=" + std::string(payload));
+  });
+  sub.subscribe("events");
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await sub.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec);
+    co_await pub.async_connect(tuple_awaitable);
+    { const bool ok_6 = co_await eventually([&] { return sub.active_subscriptions() == 1; });
+    EXPECT_TRUE(ok_6); }
+    auto [e1, n] = co_await pub.async_publish("events"sv, "one"sv, tuple_awaitable);
+    EXPECT_EQ(n, 1);
+    { const bool ok_7 = co_await eventually([&] { return received.size() == 1; });
+    EXPECT_TRUE(ok_7); }
+
+    server.stop();
+    { const bool ok_8 = co_await eventually([&] { return sub.active_subscriptions() == 0; });
+    EXPECT_TRUE(ok_8); }
+    server.start();
+    { const bool ok_9 = co_await eventually([&] { return sub.active_subscriptions() == 1; });
+    EXPECT_TRUE(ok_9); }
+    bool delivered = false;
+    for (int i = 0; i < 100 && !delivered; ++i) {
+      auto res = co_await pub.async_publish("events"sv, "two"sv, tuple_awaitable);
+      delivered = !std::get<0>(res) && std::get<1>(res) == 1;
+      if (!delivered) co_await sleep_for(20ms);
+    }
+    EXPECT_TRUE(delivered);
+    { const bool ok_10 = co_await eventually([&] { return received.size() >= 2; });
+    EXPECT_TRUE(ok_10); }
+  });
+  ASSERT_GE(received.size(), 2U);
+  EXPECT_EQ(received[0], "events=one");
+  EXPECT_EQ(received[1], "events=two");
+}
