@@ -90,10 +90,11 @@ class family_impl {
 
   void set_reject_counters(std::array<counter, 3> counters) { reject_counters_ = counters; }
 
-  void render(exposition_format format, std::string& out) const {
+  // Returns the number of series written (1 for a callback family).
+  std::size_t render(exposition_format format, std::string& out) const {
     const bool om = format == exposition_format::openmetrics;
     const std::lock_guard lock(mutex_);
-    if (!callback_ && series_.empty()) return;
+    if (!callback_ && series_.empty()) return 0;
     const std::string_view type_name = type_ == metric_type::counter ? "counter"
                                        : type_ == metric_type::gauge ? "gauge"
                                                                      : "histogram";
@@ -111,7 +112,7 @@ class family_impl {
     }
     if (callback_) {
       render_callback(out);
-      return;
+      return 1;
     }
     for (const auto& [key, s] : series_) {
       switch (type_) {
@@ -120,6 +121,7 @@ class family_impl {
         case metric_type::histogram: render_histogram(s, out); break;
       }
     }
+    return series_.size();
   }
 
   void sample_names(std::vector<std::string>& out) const {
@@ -306,11 +308,27 @@ class registry_impl {
     hooks_.push_back(std::move(hook));
   }
 
-  void render(exposition_format format, std::string& out) const {
+  bool render_step(exposition_format format, std::string& out, render_progress& progress,
+                   std::size_t budget) const {
+    if (progress.done) return true;
     const std::lock_guard lock(mutex_);
-    for (const auto& hook : hooks_) hook();
-    for (const auto& [name, family] : by_name_) family->render(format, out);
-    if (format == exposition_format::openmetrics) out += "# EOF\n";
+    auto it = by_name_.begin();
+    if (!progress.started) {
+      for (const auto& hook : hooks_) hook();
+      progress.started = true;
+    } else {
+      it = by_name_.upper_bound(progress.last_family);
+    }
+    std::size_t written = 0;
+    for (; it != by_name_.end() && (written == 0 || written < budget); ++it) {
+      written += it->second->render(format, out);
+      progress.last_family = it->first;
+    }
+    if (it == by_name_.end()) {
+      if (format == exposition_format::openmetrics) out += "# EOF\n";
+      progress.done = true;
+    }
+    return progress.done;
   }
 
   std::vector<std::string> sample_names() const {
@@ -407,7 +425,15 @@ std::string registry::render(exposition_format format) const {
   return out;
 }
 
-void registry::render_to(exposition_format format, std::string& out) const { impl_->render(format, out); }
+void registry::render_to(exposition_format format, std::string& out) const {
+  render_progress progress;
+  (void)impl_->render_step(format, out, progress, static_cast<std::size_t>(-1));
+}
+
+bool registry::render_step(exposition_format format, std::string& out, render_progress& progress,
+                           std::size_t series_budget) const {
+  return impl_->render_step(format, out, progress, series_budget);
+}
 
 std::vector<std::string> registry::sample_names() const { return impl_->sample_names(); }
 

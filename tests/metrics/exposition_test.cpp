@@ -126,3 +126,38 @@ TEST(MetricsExposition, NegotiationCases) {
             f::openmetrics);
   EXPECT_EQ(m::negotiate_format(",,,;;;===\"\"\"\\"), f::prometheus_text);
 }
+
+TEST(MetricsExposition, StepwiseRenderEqualsWholeRender) {
+  m::registry reg;
+  fill(reg);
+  for (int f = 0; f < 20; ++f) {
+    auto fam = reg.add_gauge("step_" + std::to_string(f), "S.", {"i"});
+    for (int i = 0; i < 30; ++i) fam->with({std::to_string(i)})->set(i);
+  }
+  for (const auto format : {m::exposition_format::prometheus_text, m::exposition_format::openmetrics}) {
+    const std::string whole = reg.render(format);
+    std::string stepped;
+    m::render_progress progress;
+    int steps = 0;
+    while (!reg.render_step(format, stepped, progress, 50) && steps < 1000) ++steps;
+    EXPECT_TRUE(progress.done);
+    EXPECT_GT(steps, 5);
+    EXPECT_EQ(stepped, whole);
+    EXPECT_TRUE(reg.render_step(format, stepped, progress, 50));  // a finished progress adds nothing
+    EXPECT_EQ(stepped, whole);
+  }
+}
+
+TEST(MetricsExposition, StepwiseRenderIncludesFamiliesAddedMeanwhile) {
+  m::registry reg;
+  reg.add_gauge("a_first", "A.")->with({})->set(1);
+  reg.add_gauge("c_third", "C.")->with({})->set(3);
+  std::string out;
+  m::render_progress progress;
+  EXPECT_FALSE(reg.render_step(m::exposition_format::prometheus_text, out, progress, 1));
+  reg.add_gauge("b_second", "B.")->with({})->set(2);
+  while (!reg.render_step(m::exposition_format::prometheus_text, out, progress, 1)) {
+  }
+  EXPECT_NE(out.find("b_second 2\n"), std::string::npos);
+  EXPECT_NE(out.find("c_third 3\n"), std::string::npos);
+}

@@ -120,6 +120,14 @@ using histogram_family = family<histogram>;  ///< A family of histograms.
 /// `count` buckets `start, start*factor, ...` (`start > 0`, `factor > 1`).
 [[nodiscard]] std::vector<double> exponential_buckets(double start, double factor, std::size_t count);
 
+/// Where an incremental render (registry::render_step) stopped.
+/// Start with a default-constructed value; do not modify it between steps.
+struct render_progress {
+  std::string last_family;  ///< name of the last family rendered so far
+  bool started = false;     ///< true once the first step ran (collect hooks ran)
+  bool done = false;        ///< true once every family and the trailer were written
+};
+
 /// Owns metric families and renders them.
 ///
 /// Names follow Prometheus rules: metric names `[a-zA-Z_:][a-zA-Z0-9_:]*`
@@ -178,6 +186,13 @@ class registry {
   [[nodiscard]] std::string render(exposition_format format) const;
   /// Renders into `out` (appending), reusing its capacity.
   void render_to(exposition_format format, std::string& out) const;
+  /// Renders the next families (in name order, each one whole) into `out`
+  /// until at least `series_budget` series were written or none is left.
+  /// Returns `progress.done`. Lets a server yield to its event loop between
+  /// steps instead of holding it for a whole large exposition. Families
+  /// registered meanwhile are included if their name sorts after the cursor.
+  bool render_step(exposition_format format, std::string& out, render_progress& progress,
+                   std::size_t series_budget) const;
 
   /// Every sample name the registry can expose (`x_total`, `h_bucket`,
   /// `h_count`, `h_sum`, gauges as is), sorted; for checking dashboards.
