@@ -58,13 +58,22 @@ client_impl::client_impl(asio::any_io_executor ex, config c, std::shared_ptr<spd
       backoff_timer_(ex),
       health_timer_(ex),
       parser_(cfg.limits),
-      rng_(std::random_device{}()) {
+      rng_(std::random_device{}()),
+      breaker_(cfg.breaker) {
   if (cfg.command_timeout.count() <= 0 || cfg.connect_timeout.count() <= 0)
     throw std::invalid_argument("redis::config: timeouts must be positive");
   if (cfg.reconnect_initial_delay.count() <= 0 || cfg.reconnect_max_delay < cfg.reconnect_initial_delay)
     throw std::invalid_argument("redis::config: reconnect delays must be positive and initial <= max");
   if (cfg.max_in_flight == 0) throw std::invalid_argument("redis::config: max_in_flight must be positive");
   read_buffer_.resize(64 * 1024);
+  breaker_.set_listener([this](core::circuit_state from, core::circuit_state to) {
+    if (to == core::circuit_state::open) {
+      log->warn("redis: circuit breaker {} -> open for {} ms: failing fast", core::to_string(from),
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.breaker.wait_in_open).count());
+    } else if (to == core::circuit_state::closed) {
+      log->info("redis: circuit breaker {} -> closed ({} answers again)", core::to_string(from), redacted_url(cfg));
+    }
+  });
 }
 
 client_impl::~client_impl() = default;
@@ -326,6 +335,7 @@ asio::awaitable<void> client_impl::watchdog_loop() {
     for (auto& p : pending_) {
       if (p.done && p.deadline <= now) {
         ++stats.timeouts;
+        record(p, false);
         finish(p, error::timeout, reply{});
       }
     }
@@ -369,48 +379,19 @@ void client_impl::drop_connection(error_code why) {
 }
 
 bool client_impl::breaker_allows() const noexcept {
-  return breaker_ == breaker_mode::closed || (breaker_ == breaker_mode::open && clock::now() >= breaker_until_) ||
-         (breaker_ == breaker_mode::half_open && !probe_in_flight_);
+  const auto st = breaker_.state();
+  return st != core::circuit_state::open && st != core::circuit_state::forced_open;
 }
 
-// Returns false when the breaker refuses; the true case may be the one
-// half-open probe.
-bool client_impl::breaker_acquire(bool& probe) {
-  probe = false;
-  switch (breaker_) {
-    case breaker_mode::closed: return true;
-    case breaker_mode::open:
-      if (clock::now() < breaker_until_) return false;
-      breaker_ = breaker_mode::half_open;
-      probe_in_flight_ = false;
-      [[fallthrough]];
-    case breaker_mode::half_open:
-      if (probe_in_flight_) return false;
-      probe_in_flight_ = true;
-      probe = true;
-      return true;
-  }
-  return false;
-}
-
-void client_impl::record(bool success, bool probe) {
-  if (probe) probe_in_flight_ = false;
+void client_impl::record(pending& p, bool success) {
+  if (!p.permit) return;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - p.sent);
   if (success) {
-    consecutive_failures_ = 0;
-    if (breaker_ != breaker_mode::closed) {
-      log->info("redis: circuit breaker closed ({} answers again)", redacted_url(cfg));
-      breaker_ = breaker_mode::closed;
-    }
-    return;
+    p.permit->success(elapsed);
+  } else {
+    p.permit->failure(elapsed);
   }
-  ++consecutive_failures_;
-  if (breaker_ == breaker_mode::half_open || (breaker_ == breaker_mode::closed &&
-                                              consecutive_failures_ >= cfg.breaker_failure_threshold)) {
-    if (breaker_ == breaker_mode::closed)
-      log->warn("redis: circuit breaker open after {} consecutive failures", consecutive_failures_);
-    breaker_ = breaker_mode::open;
-    breaker_until_ = clock::now() + cfg.breaker_open_duration;
-  }
+  p.permit.reset();
 }
 
 void client_impl::fail_now(std::unique_ptr<completion> done, error_code ec) {
@@ -421,23 +402,22 @@ void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds ti
                           std::unique_ptr<completion> done, std::shared_ptr<const std::string> eval_retry,
                           bool internal) {
   if (closed_) return fail_now(std::move(done), error::closed);
-  bool probe = false;
-  if (!internal && !breaker_acquire(probe)) {
-    ++stats.breaker_rejections;
-    return fail_now(std::move(done), error::circuit_open);
+  pending p;
+  if (!internal) {
+    p.permit.emplace(breaker_.try_acquire());
+    if (!p.permit->granted()) {
+      ++stats.breaker_rejections;
+      return fail_now(std::move(done), error::circuit_open);
+    }
   }
   if (state != connection_state::connected || connection_lost_) {
-    if (!internal) record(false, probe);
+    record(p, false);
     return fail_now(std::move(done), error::not_connected);
   }
-  if (pending_.size() >= cfg.max_in_flight) {
-    if (probe) probe_in_flight_ = false;
-    return fail_now(std::move(done), error::too_many_in_flight);
-  }
+  if (pending_.size() >= cfg.max_in_flight) return fail_now(std::move(done), error::too_many_in_flight);
   if (!internal) ++stats.commands;
   write_buffer_.append(encoded);
   const auto now = clock::now();
-  pending p;
   p.id = next_id_++;
   p.done = std::move(done);
   p.sent = now;
@@ -445,7 +425,6 @@ void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds ti
   p.deadline = now + p.timeout;
   p.eval_retry = std::move(eval_retry);
   p.internal = internal;
-  p.probe = probe;
   if (slot.is_connected()) {
     p.slot = slot;
     slot.emplace<cancel_handler>(weak_from_this(), p.id);
@@ -514,7 +493,7 @@ void client_impl::on_reply(reply&& r) {
   pending p = std::move(pending_.front());
   pending_.pop_front();
   ++stats.replies;
-  if (!p.internal) record(true, p.probe);
+  record(p, true);
   if (p.eval_retry && p.done && r.is_error() && classify_server_error(r.text()) == error::noscript) {
     // The script cache was flushed (restart, failover, SCRIPT FLUSH): send the
     // source once with EVAL, which also caches it again.
@@ -535,7 +514,7 @@ void client_impl::fail_all(error_code ec) {
   write_buffer_.clear();
   for (auto& p : victims) {
     if (!p.done) continue;
-    if (!p.internal && is_network_failure(ec)) record(false, p.probe);
+    if (is_network_failure(ec)) record(p, false);
     finish(p, ec, reply{});
   }
 }

@@ -13,7 +13,10 @@
 
 #include <spdlog/logger.h>
 
+#include <musicbot/core/circuit_breaker.hpp>
+
 #include <deque>
+#include <optional>
 #include <functional>
 #include <random>
 #include <set>
@@ -23,6 +26,7 @@ namespace musicbot::redis::detail {
 class client_impl : public std::enable_shared_from_this<client_impl> {
  public:
   using clock = std::chrono::steady_clock;
+  using breaker_type = core::circuit_breaker<core::steady_clock>;
   // Called for pub/sub pushes: (kind, channel, payload).
   using push_handler = std::function<void(std::string_view, std::string_view, std::string_view)>;
 
@@ -63,7 +67,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     boost::asio::cancellation_slot slot;
     std::shared_ptr<const std::string> eval_retry;  // EVAL encoding for NOSCRIPT
     bool internal = false;                           // health-check PING etc.
-    bool probe = false;                              // the breaker's half-open probe
+    std::optional<breaker_type::permit> permit;      // null for internal commands
   };
 
   struct cancel_handler {
@@ -92,8 +96,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void notify_connect_waiters(boost::system::error_code ec);
   void cancel_request(std::uint64_t id);
   bool is_push(const reply& r) const;
-  void record(bool success, bool probe);
-  bool breaker_acquire(bool& probe);
+  static void record(pending& p, bool success);
   void on_push(const reply& r);
   void close_socket();
   std::chrono::milliseconds backoff(int attempt);
@@ -124,12 +127,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   clock::time_point last_read_;
   std::mt19937_64 rng_;
 
-  // breaker (consecutive failures -> open for breaker_open_duration -> one probe)
-  enum class breaker_mode { closed, open, half_open };
-  breaker_mode breaker_ = breaker_mode::closed;
-  std::uint32_t consecutive_failures_ = 0;
-  clock::time_point breaker_until_;
-  bool probe_in_flight_ = false;
+  breaker_type breaker_;
 
   push_handler push_;
   std::set<std::string> subscriptions_;

@@ -32,7 +32,7 @@ redis::config config_for(const musicbot_test::redis_server& server) {
   cfg.connect_timeout = 1000ms;
   cfg.reconnect_initial_delay = 20ms;
   cfg.reconnect_max_delay = 200ms;
-  cfg.breaker_open_duration = 100ms;
+  cfg.breaker.wait_in_open = 100ms;
   return cfg;
 }
 
@@ -200,7 +200,7 @@ TEST_F(RedisClient, ReconnectsAfterRestartAndFailsFastMeanwhile) {
     EXPECT_TRUE(ok_4); }
     // During the outage: errors, fast; after enough failures the breaker opens.
     int circuit_open = 0;
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < 40; ++i) {
       auto res = co_await c.async_incr("x"sv, tuple_awaitable);
       EXPECT_TRUE(std::get<0>(res));
       if (std::get<0>(res) == redis::error::circuit_open) ++circuit_open;

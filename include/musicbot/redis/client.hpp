@@ -133,7 +133,7 @@ class client {
 
   /// The connection state.
   [[nodiscard]] connection_state state() const noexcept;
-  /// True when connected and the breaker lets commands through.
+  /// True when connected and the breaker is not open (closed or half-open).
   [[nodiscard]] bool healthy() const noexcept;
   /// Counters.
   [[nodiscard]] client_stats stats() const noexcept;

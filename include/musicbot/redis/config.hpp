@@ -4,6 +4,7 @@
 /// `parse_url()` for `redis://[[user]:password@]host[:port][/db]` and
 /// `rediss://...` (TLS).
 
+#include <musicbot/core/circuit_breaker.hpp>
 #include <musicbot/core/secret.hpp>
 #include <musicbot/redis/reply_parser.hpp>
 
@@ -32,8 +33,9 @@ struct config {
   std::chrono::milliseconds reconnect_max_delay{5000};    ///< backoff cap
   std::chrono::milliseconds health_check_interval{1000};  ///< PING when idle this long (0: off)
   std::size_t max_in_flight = 100000;  ///< commands pending on the connection before error::too_many_in_flight
-  std::uint32_t breaker_failure_threshold = 5;           ///< consecutive failures that open the breaker
-  std::chrono::milliseconds breaker_open_duration{1000}; ///< how long an open breaker refuses calls
+  /// Circuit breaker around commands (core `redis` preset: opens at 50 %
+  /// failures over the last 50 calls, stays open 30 s, 5 trial calls).
+  core::circuit_breaker_config breaker = core::circuit_breaker_config::redis();
   reply_limits limits;                 ///< parser limits per reply
 };
 
