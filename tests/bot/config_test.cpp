@@ -1,0 +1,158 @@
+#include "config.hpp"
+
+#include <musicbot_test/process.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+namespace {
+
+using namespace musicbot::bot;
+
+env_lookup no_env() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+constexpr const char* valid = R"(
+[discord]
+token = "Bot.secret-discord-token"
+application_id = 1173917793654013952
+
+[[lavalink.nodes]]
+name = "eu-1"
+url = "http://127.0.0.1:2333"
+password = "youshallnotpass"
+region = "eu"
+
+[music]
+default_volume = 80
+search_prefixes = ["ytsearch:", "scsearch:"]
+)";
+
+bool has_problem(const config_load_result& r, const std::string& key) {
+  for (const auto& p : r.problems) {
+    if (p.key == key) return true;
+  }
+  return false;
+}
+
+TEST(BotConfig, ValidFileLoads) {
+  const auto r = load_config(valid, no_env());
+  ASSERT_TRUE(r.ok()) << describe(r.problems);
+  EXPECT_EQ(r.config.discord.token.reveal(), "Bot.secret-discord-token");
+  EXPECT_EQ(r.config.discord.application_id, 1173917793654013952ULL);
+  ASSERT_EQ(r.config.lavalink_nodes.size(), 1U);
+  EXPECT_EQ(r.config.lavalink_nodes[0].region, "eu");
+  EXPECT_EQ(r.config.music.default_volume, 80);
+  EXPECT_EQ(r.config.store.backend, "sqlite");  // embedded default
+}
+
+TEST(BotConfig, EveryProblemIsReportedWithItsKey) {
+  const auto r = load_config(R"(
+[discord]
+token = "x"
+shard_first = 3
+shard_last = 1
+colour = "blue"
+
+[music]
+default_volume = 250
+idle_disconnect_seconds = "soon"
+
+[store]
+backend = "mysql"
+
+[observability]
+log_level = "loud"
+
+[nonsense]
+a = 1
+
+[[lavalink.nodes]]
+name = "a"
+url = "ftp://x"
+password = "p"
+extra = 1
+)",
+                             no_env());
+  EXPECT_FALSE(r.ok());
+  for (const char* key : {"discord.colour", "music.default_volume", "music.idle_disconnect_seconds", "store.backend",
+                          "observability.log_level", "nonsense.a", "lavalink.nodes[0].url", "lavalink.nodes[0].extra",
+                          "discord.shard_last"}) {
+    EXPECT_TRUE(has_problem(r, key)) << key << "\n" << describe(r.problems);
+  }
+  EXPECT_GE(r.problems.size(), 9U);
+}
+
+TEST(BotConfig, EnvironmentOverridesFile) {
+  const auto r = load_config(valid, env_of({{"MUSICBOT_MUSIC_DEFAULT_VOLUME", "55"},
+                                            {"MUSICBOT_DISCORD_TOKEN", "from-env"},
+                                            {"MUSICBOT_LAVALINK_EU_1_PASSWORD", "env-pass"},
+                                            {"MUSICBOT_MUSIC_SEARCH_PREFIXES", "scsearch:"}}));
+  ASSERT_TRUE(r.ok()) << describe(r.problems);
+  EXPECT_EQ(r.config.music.default_volume, 55);
+  EXPECT_EQ(r.config.discord.token.reveal(), "from-env");
+  EXPECT_EQ(r.config.lavalink_nodes[0].password.reveal(), "env-pass");
+  EXPECT_EQ(r.config.music.search_prefixes, std::vector<std::string>{"scsearch:"});
+}
+
+TEST(BotConfig, InvalidEnvironmentValueNamesTheVariable) {
+  const auto r = load_config(valid, env_of({{"MUSICBOT_MUSIC_DEFAULT_VOLUME", "loud"}}));
+  EXPECT_TRUE(has_problem(r, "MUSICBOT_MUSIC_DEFAULT_VOLUME")) << describe(r.problems);
+}
+
+TEST(BotConfig, SecretsFromFiles) {
+  musicbot_test::temp_dir dir;
+  const auto path = dir.path() + "/token";
+  std::ofstream(path) << "file-token\n";
+  const auto r = load_config("[discord]\ntoken_file = \"" + path +
+                                 "\"\n[[lavalink.nodes]]\nname=\"a\"\nurl=\"http://127.0.0.1:1\"\npassword=\"p\"\n",
+                             no_env());
+  ASSERT_TRUE(r.ok()) << describe(r.problems);
+  EXPECT_EQ(r.config.discord.token.reveal(), "file-token");
+  const auto missing = load_config("[discord]\ntoken_file = \"/nonexistent/token\"\n", no_env());
+  EXPECT_TRUE(has_problem(missing, "discord.token_file"));
+}
+
+TEST(BotConfig, RequiredValuesAndSyntaxErrors) {
+  const auto empty = load_config("", no_env());
+  EXPECT_TRUE(has_problem(empty, "discord.token"));
+  EXPECT_TRUE(has_problem(empty, "lavalink.nodes"));
+  const auto broken = load_config("[discord\ntoken=", no_env(), "bot.toml");
+  ASSERT_EQ(broken.problems.size(), 1U);
+  EXPECT_NE(broken.problems[0].key.find("bot.toml:1"), std::string::npos) << broken.problems[0].key;
+  const auto pg = load_config(std::string(valid) + "[store]\nbackend = \"postgres\"\n", no_env());
+  EXPECT_TRUE(has_problem(pg, "store.postgres_dsn"));
+}
+
+TEST(BotConfig, ProblemsNeverEchoSecrets) {
+  const auto r = load_config(R"(
+[discord]
+token = "Bot.super-secret-value"
+[redis]
+url = "http://user:hunter2-password@host"
+)",
+                             no_env());
+  const auto text = describe(r.problems);
+  EXPECT_TRUE(has_problem(r, "redis.url"));
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("super-secret"), std::string::npos) << text;
+}
+
+TEST(BotConfig, DuplicateNodeNamesRejected) {
+  const auto r = load_config(std::string(valid) + "[[lavalink.nodes]]\nname=\"eu-1\"\nurl=\"http://127.0.0.1:2\"\npassword=\"p\"\n",
+                             no_env());
+  EXPECT_TRUE(has_problem(r, "lavalink.nodes[1].name")) << describe(r.problems);
+}
+
+}  // namespace
