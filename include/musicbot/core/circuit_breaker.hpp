@@ -356,11 +356,11 @@ class circuit_breaker {
     if (epoch != epoch_) return;
     const bool slow = elapsed_ns >= 0 && elapsed_ns >= config_.slow_call_duration.count();
     if (state_ == circuit_state::closed) {
-      const std::int64_t now = now_ns();
-      record_closed(now, failed, slow);
+      // Only a time-based window needs the time of the outcome.
+      record_closed(buckets_.empty() ? 0 : now_ns(), failed, slow);
       if (calls_ >= min_calls_ && (detail::rate_reached(failures_, calls_, config_.failure_rate_threshold) ||
                                    detail::rate_reached(slow_, calls_, config_.slow_call_rate_threshold))) {
-        transition(circuit_state::open, now);
+        transition(circuit_state::open, now_ns());
       }
     } else if (state_ == circuit_state::half_open) {
       ++trial_done_;

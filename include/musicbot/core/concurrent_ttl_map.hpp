@@ -32,7 +32,7 @@ namespace musicbot::core {
 /// shard's mutex is held: they must be short and must not call back into the
 /// same concurrent_ttl_map.
 template <class Key, class Value, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
-          clock_source Clock = steady_clock>
+          clock_source Clock = coarse_steady_clock>
 class concurrent_ttl_map {
  public:
   using map_type = ttl_map<Key, Value, Hash, KeyEqual, Clock>;        ///< One shard's map.

@@ -84,15 +84,15 @@ class keyed_rate_limiter {
   keyed_rate_limiter(const rate_limit_config& config, std::size_t max_keys, Clock clock = Clock{})
       : config_(validated(config)), policy_(make_policy(config)),
         idle_(std::visit([](const auto& p) { return p.idle_reset(); }, policy_)),
-        states_(max_keys, std::chrono::duration_cast<typename Clock::duration>(idle_), clock),
-        clock_(std::move(clock)) {}
+        states_(max_keys, std::chrono::duration_cast<typename Clock::duration>(idle_), std::move(clock)) {}
 
   /// Decides one call for `key` (allowed or refused, never an exception).
   [[nodiscard]] rate_limit_decision try_acquire(std::string_view key) {
     const auto ttl = std::chrono::duration_cast<typename Clock::duration>(idle_);
-    key_state* st = states_.find_and_refresh(key, ttl);
+    const auto instant = states_.clock().now();  // one clock read serves the map and the policy
+    key_state* st = states_.find_and_refresh(key, ttl, instant);
     if (st == nullptr) st = states_.try_emplace_for(ttl, std::string(key), initial_state()).first;
-    const auto now = detail::since_epoch(clock_);
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(instant.time_since_epoch());
     switch (policy_.index()) {
       case 0: return std::get<0>(policy_).acquire(std::get<0>(*st), now);
       case 1: return std::get<1>(policy_).acquire(std::get<1>(*st), now);
@@ -141,7 +141,6 @@ class keyed_rate_limiter {
   policy_variant policy_;
   std::chrono::nanoseconds idle_;
   ttl_map<std::string, key_state, string_hash, std::equal_to<>, Clock> states_;
-  Clock clock_;
 };
 
 }  // namespace musicbot::core

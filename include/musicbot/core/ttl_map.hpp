@@ -14,6 +14,8 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -95,14 +97,20 @@ inline constexpr std::uint32_t ttl_npos = std::numeric_limits<std::uint32_t>::ma
 /// @tparam Hash     hash function; heterogeneous lookup is enabled when both
 ///                  `Hash::is_transparent` and `KeyEqual::is_transparent` exist
 /// @tparam KeyEqual key equality
-/// @tparam Clock    a clock_source (manual_clock in tests)
+/// @tparam Clock    a clock_source (manual_clock in tests). The default,
+///                  coarse_steady_clock, makes entries expire up to one
+///                  clock tick (1–4 ms) late and never early; it is the
+///                  default because a precise clock read per lookup
+///                  serializes the CPU pipeline and makes find() several
+///                  times slower (see docs/BENCHMARKS.md). Pass
+///                  steady_clock for nanosecond expiry.
 ///
 /// @par Thread safety
 /// Not thread-safe: one object must not be used from two threads at once
 /// (const lookups included, as they read the clock and the index while a
 /// writer may be rehashing). Use concurrent_ttl_map for shared access.
 template <class Key, class Value, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
-          clock_source Clock = steady_clock>
+          clock_source Clock = coarse_steady_clock>
 class ttl_map {
   struct slot;
 
@@ -146,9 +154,9 @@ class ttl_map {
         : map_(other.map_), index_(other.index_), now_(other.now_) {}
 
     /// The current entry.
-    reference operator*() const { return *map_->slots_[index_].entry; }
+    reference operator*() const { return map_->slots_[index_].kv(); }
     /// The current entry.
-    pointer operator->() const { return &*map_->slots_[index_].entry; }
+    pointer operator->() const { return &map_->slots_[index_].kv(); }
     /// Advances to the next live entry.
     basic_iterator& operator++() {
       ++index_;
@@ -174,7 +182,7 @@ class ttl_map {
       skip();
     }
     void skip() {
-      while (index_ < map_->slots_.size() && !map_->slots_[index_].live_at(now_)) ++index_;
+      while (index_ < map_->used_ && !map_->slots_[index_].live_at(now_)) ++index_;
     }
 
     map_ptr map_ = nullptr;
@@ -196,8 +204,30 @@ class ttl_map {
       throw std::invalid_argument("ttl_map: max_size must be in [1, 2^30]");
     }
     if (default_ttl <= duration::zero()) throw std::invalid_argument("ttl_map: default_ttl must be positive");
+    // Storage for every slot is reserved up front but left untouched: the
+    // operating system commits pages only as slots are first used.
+    slots_ = std::unique_ptr<slot[], slot_deleter>(std::allocator<slot>{}.allocate(max_size), slot_deleter{max_size});
     rebuild_index(16);
   }
+
+  /// Not copyable (it may be large; copy entries explicitly if needed).
+  ttl_map(const ttl_map&) = delete;
+  /// Not copyable.
+  ttl_map& operator=(const ttl_map&) = delete;
+  /// Takes over the other map's entries; the other map is left empty but
+  /// unusable until assigned to.
+  ttl_map(ttl_map&& other) noexcept = default;
+  /// Destroys this map's entries (without calling the listener) and takes
+  /// over the other's.
+  ttl_map& operator=(ttl_map&& other) noexcept {
+    if (this != &other) {
+      destroy_all();
+      move_from(other);
+    }
+    return *this;
+  }
+  /// Destroys the entries without calling the listener.
+  ~ttl_map() { destroy_all(); }
 
   /// Sets the function called when an entry leaves the map (empty to unset).
   void set_removal_listener(removal_listener listener) { listener_ = std::move(listener); }
@@ -223,7 +253,7 @@ class ttl_map {
     }
     ++stats_.hits;
     move_to_front(idx);
-    return &s.entry->second;
+    return &s.kv().second;
   }
 
   /// Like find(), and on a hit also restarts the entry's time to live:
@@ -232,6 +262,16 @@ class ttl_map {
   template <class K = Key>
     requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] Value* find_and_refresh(const K& key, duration ttl) {
+    return find_and_refresh(key, ttl, clock_.now());
+  }
+
+  /// find_and_refresh() at the instant `now`, which the caller has just read
+  /// from clock() (saves a second clock read when the caller needs the time
+  /// too, as a rate limiter does).
+  /// @throws std::invalid_argument if `ttl` is not positive.
+  template <class K = Key>
+    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find_and_refresh(const K& key, duration ttl, time_point now) {
     check_ttl(ttl);
     const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
     if (idx == detail::ttl_npos) {
@@ -239,7 +279,6 @@ class ttl_map {
       return nullptr;
     }
     slot& s = slots_[idx];
-    const time_point now = clock_.now();
     if (s.expires <= now) {
       ++stats_.misses;
       remove_slot(idx, removal_reason::expired);
@@ -248,7 +287,7 @@ class ttl_map {
     ++stats_.hits;
     s.expires = expiry(now, ttl);
     move_to_front(idx);
-    return &s.entry->second;
+    return &s.kv().second;
   }
 
   /// The value for `key` if it is live, else nullptr. Does not touch the LRU
@@ -258,7 +297,7 @@ class ttl_map {
   [[nodiscard]] const Value* peek(const K& key) const {
     const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
     if (idx == detail::ttl_npos || slots_[idx].expires <= clock_.now()) return nullptr;
-    return &slots_[idx].entry->second;
+    return &slots_[idx].kv().second;
   }
 
   /// True if `key` has a live entry. Does not touch LRU order or stats.
@@ -307,15 +346,15 @@ class ttl_map {
       if (s.expires <= now) {
         remove_slot(idx, removal_reason::expired);
       } else {
-        if (listener_) listener_(s.entry->first, s.entry->second, removal_reason::replaced);
-        s.entry->second = std::forward<M>(value);
+        if (listener_) listener_(s.kv().first, s.kv().second, removal_reason::replaced);
+        s.kv().second = std::forward<M>(value);
         s.expires = expiry(now, ttl);
         move_to_front(idx);
-        return {&s.entry->second, false};
+        return {&s.kv().second, false};
       }
     }
     idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
-    return {&slots_[idx].entry->second, true};
+    return {&slots_[idx].kv().second, true};
   }
 
   /// Inserts `key` with a value built from `args` if `key` has no live
@@ -341,12 +380,12 @@ class ttl_map {
     if (idx != detail::ttl_npos) {
       if (slots_[idx].expires > now) {
         move_to_front(idx);
-        return {&slots_[idx].entry->second, false};
+        return {&slots_[idx].kv().second, false};
       }
       remove_slot(idx, removal_reason::expired);
     }
     idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
-    return {&slots_[idx].entry->second, true};
+    return {&slots_[idx].kv().second, true};
   }
 
   /// Removes the entry for `key` (reason erased, or expired if it had
@@ -407,25 +446,41 @@ class ttl_map {
   /// First live entry (as of now); iteration does not touch the LRU order.
   [[nodiscard]] iterator begin() { return iterator(this, 0, clock_.now()); }
   /// Past-the-end iterator.
-  [[nodiscard]] iterator end() { return iterator(this, slots_.size(), time_point{}); }
+  [[nodiscard]] iterator end() { return iterator(this, used_, time_point{}); }
   /// First live entry (as of now).
   [[nodiscard]] const_iterator begin() const { return const_iterator(this, 0, clock_.now()); }
   /// Past-the-end iterator.
-  [[nodiscard]] const_iterator end() const { return const_iterator(this, slots_.size(), time_point{}); }
+  [[nodiscard]] const_iterator end() const { return const_iterator(this, used_, time_point{}); }
 
  private:
-  struct slot {
-    std::optional<value_type> entry;
-    time_point expires{};
-    std::uint32_t hash = 0;
-    std::uint32_t prev = detail::ttl_npos;
-    std::uint32_t next = detail::ttl_npos;
+  static constexpr std::uint32_t free_mark = detail::ttl_npos - 1;  // prev of a free slot
 
-    [[nodiscard]] bool live_at(time_point now) const noexcept { return entry.has_value() && expires > now; }
+  struct slot_base {
+    alignas(value_type) std::byte storage[sizeof(value_type)];
+    time_point expires;
+    std::uint32_t prev;  // free_mark when the slot holds no entry
+    std::uint32_t next;
+
+    [[nodiscard]] value_type& kv() noexcept { return *std::launder(reinterpret_cast<value_type*>(storage)); }
+    [[nodiscard]] const value_type& kv() const noexcept {
+      return *std::launder(reinterpret_cast<const value_type*>(storage));
+    }
+    [[nodiscard]] bool live() const noexcept { return prev != free_mark; }
+    [[nodiscard]] bool live_at(time_point now) const noexcept { return live() && expires > now; }
   };
+  // A slot whose size is a power of two up to a cache line (32 bytes for
+  // 8-byte keys and values) is aligned to its size so it never straddles
+  // two cache lines.
+  static constexpr std::size_t slot_align =
+      (std::has_single_bit(sizeof(slot_base)) && sizeof(slot_base) <= 64) ? sizeof(slot_base) : alignof(slot_base);
+  struct alignas(slot_align) slot : slot_base {};
   struct bucket {
     std::uint32_t slot = detail::ttl_npos;
     std::uint32_t hash = 0;
+  };
+  struct slot_deleter {
+    std::size_t count;
+    void operator()(slot* p) const noexcept { std::allocator<slot>{}.deallocate(p, count); }
   };
 
   static void check_ttl(duration ttl) {
@@ -444,16 +499,19 @@ class ttl_map {
     for (;;) {
       const bucket& b = index_[i];
       if (b.slot == detail::ttl_npos) return detail::ttl_npos;
-      if (b.hash == h && equal_(slots_[b.slot].entry->first, key)) return b.slot;
+      if (b.hash == h && equal_(slots_[b.slot].kv().first, key)) return b.slot;
       i = (i + 1) & mask_;
     }
   }
 
   void rebuild_index(std::size_t buckets) {
-    index_.assign(buckets, bucket{});
+    std::vector<bucket> old(buckets, bucket{});
+    old.swap(index_);
     mask_ = buckets - 1;
     shift_ = 32U - static_cast<unsigned>(std::countr_zero(buckets));
-    for (std::uint32_t i = head_; i != detail::ttl_npos; i = slots_[i].next) index_insert(i, slots_[i].hash);
+    for (const bucket& b : old) {
+      if (b.slot != detail::ttl_npos) index_insert(b.slot, b.hash);
+    }
   }
 
   void index_insert(std::uint32_t slot_index, std::uint32_t h) noexcept {
@@ -503,24 +561,49 @@ class ttl_map {
     slot& s = slots_[idx];
     if (reason == removal_reason::expired) ++stats_.expirations;
     if (reason == removal_reason::evicted) ++stats_.evictions;
-    if (listener_) listener_(s.entry->first, s.entry->second, reason);
-    index_erase(idx, s.hash);
+    if (listener_) listener_(s.kv().first, s.kv().second, reason);
+    index_erase(idx, detail::mix_hash(hash_(s.kv().first)));
     unlink(idx);
-    s.entry.reset();
-    s.prev = detail::ttl_npos;
+    std::destroy_at(&s.kv());
+    s.prev = free_mark;
     s.next = free_;
     free_ = idx;
     --size_;
   }
 
+  void destroy_all() noexcept {
+    if (!slots_) return;
+    for (std::uint32_t i = head_; i != detail::ttl_npos; i = slots_[i].next) std::destroy_at(&slots_[i].kv());
+    head_ = tail_ = detail::ttl_npos;
+  }
+  void move_from(ttl_map& o) noexcept {
+    slots_ = std::move(o.slots_);
+    used_ = std::exchange(o.used_, 0);
+    index_ = std::move(o.index_);
+    mask_ = o.mask_;
+    shift_ = o.shift_;
+    size_ = std::exchange(o.size_, 0);
+    max_size_ = o.max_size_;
+    purge_cursor_ = std::exchange(o.purge_cursor_, 0);
+    head_ = std::exchange(o.head_, detail::ttl_npos);
+    tail_ = std::exchange(o.tail_, detail::ttl_npos);
+    free_ = std::exchange(o.free_, detail::ttl_npos);
+    default_ttl_ = o.default_ttl_;
+    clock_ = std::move(o.clock_);
+    hash_ = std::move(o.hash_);
+    equal_ = std::move(o.equal_);
+    listener_ = std::move(o.listener_);
+    stats_ = o.stats_;
+  }
+
   // Bounded amortized purge: look at a few slots after a rotating cursor.
   void purge_step(time_point now) {
-    const std::size_t n = slots_.size();
+    const std::size_t n = used_;
     if (n == 0) return;
     for (std::size_t k = 0; k < purge_slots_per_write && k < n; ++k) {
       if (purge_cursor_ >= n) purge_cursor_ = 0;
       const auto i = static_cast<std::uint32_t>(purge_cursor_++);
-      if (slots_[i].entry.has_value() && slots_[i].expires <= now) remove_slot(i, removal_reason::expired);
+      if (slots_[i].live() && slots_[i].expires <= now) remove_slot(i, removal_reason::expired);
     }
   }
 
@@ -531,36 +614,32 @@ class ttl_map {
       remove_slot(tail_, slots_[tail_].expires <= now ? removal_reason::expired : removal_reason::evicted);
     }
     std::uint32_t idx = free_;
-    if (idx != detail::ttl_npos) {
-      free_ = slots_[idx].next;
-    } else {
-      if (slots_.size() == slots_.capacity()) slots_.reserve(std::min(max_size_, std::max<std::size_t>(16, slots_.size() * 2)));
-      slots_.emplace_back();
-      idx = static_cast<std::uint32_t>(slots_.size() - 1);
+    const bool reused = idx != detail::ttl_npos;
+    if (!reused) {
+      idx = static_cast<std::uint32_t>(used_);
+      ::new (static_cast<void*>(&slots_[idx])) slot;  // starts the slot's lifetime (no initialization)
     }
     slot& s = slots_[idx];
-    try {
-      s.entry.emplace(std::piecewise_construct, std::forward_as_tuple(std::forward<K>(key)),
-                      std::forward_as_tuple(std::forward<Args>(args)...));
-    } catch (...) {
-      s.next = free_;
-      free_ = idx;
-      throw;
+    // Constructing the entry is the only step that can throw; nothing has
+    // changed yet if it does.
+    std::construct_at(reinterpret_cast<value_type*>(s.storage), std::piecewise_construct,
+                      std::forward_as_tuple(std::forward<K>(key)), std::forward_as_tuple(std::forward<Args>(args)...));
+    if (reused) {
+      free_ = s.next;
+    } else {
+      ++used_;
     }
     s.expires = expires;
-    s.hash = h;
     ++size_;
     link_front(idx);
     // Keep the index at most half full.
-    if (size_ * 2 > index_.size()) {
-      rebuild_index(index_.size() * 2);
-    } else {
-      index_insert(idx, h);
-    }
+    if (size_ * 2 > index_.size()) rebuild_index(index_.size() * 2);
+    index_insert(idx, h);
     return idx;
   }
 
-  std::vector<slot> slots_;
+  std::unique_ptr<slot[], slot_deleter> slots_;
+  std::size_t used_ = 0;  // slots ever used (high-water mark)
   std::vector<bucket> index_;
   std::size_t mask_ = 0;
   unsigned shift_ = 0;
