@@ -40,6 +40,23 @@ std::shared_ptr<spdlog::logger> default_logger() {
   return spdlog::default_logger()->clone("musicbot.redis");
 }
 
+// "*N $name $first <tail>": EVALSHA <sha> / EVAL <source> followed by the
+// shared numkeys, keys and args.
+void append_script_call(std::string& out, std::string_view name, std::string_view first, const command& tail) {
+  out += '*';
+  out += std::to_string(tail.size() + 2);
+  out += "\r\n$";
+  out += std::to_string(name.size());
+  out += "\r\n";
+  out += name;
+  out += "\r\n$";
+  out += std::to_string(first.size());
+  out += "\r\n";
+  out += first;
+  out += "\r\n";
+  out += tail.encoded_arguments();
+}
+
 bool is_network_failure(const error_code& ec) {
   return ec == error::timeout || ec == error::connection_closed || ec == error::not_connected ||
          ec == error::protocol_error || ec == error::reply_too_large;
@@ -399,7 +416,7 @@ void client_impl::fail_now(std::unique_ptr<completion> done, error_code ec) {
 }
 
 void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
-                          std::unique_ptr<completion> done, std::shared_ptr<const std::string> eval_retry,
+                          std::unique_ptr<completion> done, std::shared_ptr<const script_retry> eval_retry,
                           bool internal) {
   if (closed_) return fail_now(std::move(done), error::closed);
   pending p;
@@ -498,11 +515,16 @@ void client_impl::on_reply(reply&& r) {
     // The script cache was flushed (restart, failover, SCRIPT FLUSH): send the
     // source once with EVAL, which also caches it again.
     ++stats.script_reloads;
-    log->info("redis: script not cached on the server (NOSCRIPT); reloading");
+    // One line per burst: after a flush every in-flight call reloads.
+    if (clock::now() - last_reload_log_ > std::chrono::seconds(1)) {
+      log->debug("redis: script not cached on the server (NOSCRIPT); reloading it with EVAL");
+      last_reload_log_ = clock::now();
+    }
     auto retry = std::move(p.eval_retry);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - clock::now());
-    if (p.slot.is_connected()) p.slot.clear();
-    enqueue(*retry, std::max(left, std::chrono::milliseconds(1)), p.slot, std::move(p.done), nullptr, false);
+    std::string eval;
+    append_script_call(eval, "EVAL", retry->code.source(), retry->tail);
+    enqueue(eval, std::max(left, std::chrono::milliseconds(1)), p.slot, std::move(p.done), nullptr, false);
     return;
   }
   finish(p, {}, std::move(r));
@@ -532,24 +554,12 @@ void client_impl::submit(const command& cmd, std::chrono::milliseconds timeout, 
   enqueue(encoded, timeout, slot, std::move(done), nullptr, false);
 }
 
-void client_impl::submit_script(const script& s, const std::vector<std::string>& keys,
-                                const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+void client_impl::submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
                                 asio::cancellation_slot slot, std::unique_ptr<completion> done) {
-  command evalsha{"EVALSHA", s.sha1()};
-  command eval{"EVAL", s.source()};
-  evalsha.arg(keys.size());
-  eval.arg(keys.size());
-  for (const auto& k : keys) {
-    evalsha.arg(k);
-    eval.arg(k);
-  }
-  for (const auto& a : args) {
-    evalsha.arg(a);
-    eval.arg(a);
-  }
   std::string encoded;
-  evalsha.append_to(encoded);
-  enqueue(encoded, timeout, slot, std::move(done), std::make_shared<const std::string>(eval.encoded()), false);
+  append_script_call(encoded, "EVALSHA", s.sha1(), tail);
+  auto retry = std::make_shared<script_retry>(script_retry{s, tail});
+  enqueue(encoded, timeout, slot, std::move(done), std::move(retry), false);
 }
 
 void client_impl::submit_connect_waiter(std::unique_ptr<completion> done) {
@@ -612,7 +622,16 @@ void client::submit(const command& cmd, std::chrono::milliseconds timeout, asio:
 void client::submit_script(const script& s, const std::vector<std::string>& keys,
                            const std::vector<std::string>& args, std::chrono::milliseconds timeout,
                            asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
-  impl_->submit_script(s, keys, args, timeout, slot, std::move(done));
+  command tail;
+  tail.arg(keys.size());
+  for (const auto& k : keys) tail.arg(k);
+  for (const auto& a : args) tail.arg(a);
+  impl_->submit_script(s, tail, timeout, slot, std::move(done));
+}
+
+void client::submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
+                           asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
+  impl_->submit_script(s, tail, timeout, slot, std::move(done));
 }
 
 void client::submit_connect_waiter(std::unique_ptr<detail::completion> done) {

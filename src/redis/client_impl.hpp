@@ -38,9 +38,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   void submit(const command& cmd, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
               std::unique_ptr<completion> done);
-  void submit_script(const script& s, const std::vector<std::string>& keys, const std::vector<std::string>& args,
-                     std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
-                     std::unique_ptr<completion> done);
+  void submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
+                     boost::asio::cancellation_slot slot, std::unique_ptr<completion> done);
   void submit_connect_waiter(std::unique_ptr<completion> done);
 
   // Pub/sub mode: pushes go to `handler`; `subscriptions` are re-sent after
@@ -58,6 +57,11 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   bool breaker_allows() const noexcept;
 
  private:
+  struct script_retry {
+    script code;
+    command tail;
+  };
+
   struct pending {
     std::uint64_t id = 0;
     std::unique_ptr<completion> done;  // null once abandoned (timed out / cancelled)
@@ -65,7 +69,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     std::chrono::milliseconds timeout{0};
     clock::time_point deadline;
     boost::asio::cancellation_slot slot;
-    std::shared_ptr<const std::string> eval_retry;  // EVAL encoding for NOSCRIPT
+    std::shared_ptr<const script_retry> eval_retry;  // to resend as EVAL on NOSCRIPT
     bool internal = false;                           // health-check PING etc.
     std::optional<breaker_type::permit> permit;      // null for internal commands
   };
@@ -87,7 +91,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   boost::asio::awaitable<boost::system::error_code> handshake_commands();
 
   void enqueue(std::string_view encoded, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
-               std::unique_ptr<completion> done, std::shared_ptr<const std::string> eval_retry, bool internal);
+               std::unique_ptr<completion> done, std::shared_ptr<const script_retry> eval_retry, bool internal);
   void on_reply(reply&& r);
   void finish(pending& p, boost::system::error_code ec, reply&& r);
   void fail_now(std::unique_ptr<completion> done, boost::system::error_code ec);
@@ -125,6 +129,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   boost::system::error_code last_connect_error_;
   bool outage_logged_ = false;
   clock::time_point last_read_;
+  clock::time_point last_reload_log_;
   std::mt19937_64 rng_;
 
   breaker_type breaker_;

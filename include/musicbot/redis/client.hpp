@@ -275,6 +275,9 @@ class client {
   void submit_script(const script& s, const std::vector<std::string>& keys, const std::vector<std::string>& args,
                      std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
                      std::unique_ptr<detail::completion> done);
+  // `tail` holds numkeys, keys and args (the arguments after the script).
+  void submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
+                     boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
   void submit_connect_waiter(std::unique_ptr<detail::completion> done);
 
   std::shared_ptr<detail::client_impl> impl_;

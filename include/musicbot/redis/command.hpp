@@ -71,6 +71,10 @@ class command {
     out.append("\r\n");
     out.append(body_);
   }
+  /// The encoded arguments without the `*N` array header (used to reuse one
+  /// argument list under two command names, as EVALSHA and EVAL do).
+  [[nodiscard]] const std::string& encoded_arguments() const noexcept { return body_; }
+
   /// The RESP encoding of this command.
   [[nodiscard]] std::string encoded() const {
     std::string out;

@@ -1,0 +1,177 @@
+#pragma once
+/// @file
+/// `musicbot::redis::distributed_rate_limiter`: one quota shared by every
+/// replica of the bot, decided in Redis in one round trip, and failing
+/// closed to local limiters when Redis is unavailable.
+
+#include <musicbot/core/keyed_rate_limiter.hpp>
+#include <musicbot/core/rate_limit.hpp>
+#include <musicbot/redis/client.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace musicbot::redis {
+
+/// Who made a decision.
+enum class decision_source {
+  redis,     ///< the shared quota in Redis
+  fallback,  ///< the local fallback limiter (Redis failed, timed out, or its breaker is open)
+};
+
+/// One call to decide: which guild, which user, which command.
+struct rate_limit_request {
+  std::uint64_t guild = 0;    ///< guild (server) id; 0 for direct messages
+  std::uint64_t user = 0;     ///< user id
+  std::string_view command;   ///< command name (escaped in keys; any text is safe)
+};
+
+/// Configuration of a distributed_rate_limiter.
+///
+/// Every decision checks up to three scopes at once; a call is allowed only
+/// if every configured scope allows it, and only then is it counted in each:
+/// - per user: key `<prefix>:<guild>:<user>:<command>` with #per_user;
+/// - per guild (optional): key `<prefix>:<guild>:*:*` with #per_guild
+///   (all commands of all users of the guild);
+/// - global (optional): key `<prefix>:*:*:*` with #global.
+///
+/// Windows must give at least one microsecond per call (Redis' clock is read
+/// in microseconds).
+struct distributed_rate_limiter_config {
+  std::string prefix = "musicbot:rl";                ///< Key prefix (one limiter per prefix).
+  core::rate_limit_config per_user;                  ///< Quota per guild, user and command.
+  std::optional<core::rate_limit_config> per_guild;  ///< Quota per guild, all commands.
+  std::optional<core::rate_limit_config> global;     ///< Quota of the whole bot.
+  /// Fallback quota = limit × fallback_fraction / expected_replicas.
+  double fallback_fraction = 0.5;
+  /// How many replicas share the quota (each falls back on its own).
+  std::uint32_t expected_replicas = 1;
+  /// Bound on keys tracked by each local fallback limiter.
+  std::size_t max_fallback_keys = 100000;
+  /// Deadline of one Redis decision; past it the fallback decides.
+  std::chrono::milliseconds timeout{100};
+
+  /// Throws std::invalid_argument unless every field is in its domain.
+  void validate() const;
+};
+
+/// Counts of decisions by source and outcome, and fallback transitions.
+struct rate_limiter_stats {
+  std::uint64_t redis_allowed = 0;     ///< allowed by Redis
+  std::uint64_t redis_denied = 0;      ///< denied by Redis
+  std::uint64_t fallback_allowed = 0;  ///< allowed by the local fallback
+  std::uint64_t fallback_denied = 0;   ///< denied by the local fallback
+  std::uint64_t fallback_entered = 0;  ///< transitions into fallback
+  std::uint64_t fallback_left = 0;     ///< transitions back to Redis
+};
+
+/// Hook for metrics: the limiter calls it on every decision and on every
+/// fallback transition (on the limiter's executor). Keep it cheap.
+/// musicbot/redis/rate_limiter_metrics.hpp adapts it to musicbot::metrics.
+class rate_limiter_observer {
+ public:
+  /// Virtual destructor.
+  virtual ~rate_limiter_observer() = default;
+  /// One decision was made by `source`.
+  virtual void on_decision(decision_source source, bool allowed) { (void)source, (void)allowed; }
+  /// The fallback was engaged (`active` true) or released.
+  virtual void on_fallback_changed(bool active) { (void)active; }
+};
+
+/// A rate limiter shared by every process that uses the same Redis and
+/// prefix.
+///
+/// **Algorithm: GCRA** in one Lua script (EVALSHA, one round trip, atomic).
+/// GCRA stores one number per key (the theoretical arrival time), so memory
+/// in Redis is O(keys) whatever the limit, and it gives exact `remaining`,
+/// `reset_after` and `retry_after` without a sorted set per key (a sliding
+/// log costs O(limit) per key and a ZADD/ZREMRANGE per call; a sliding-window
+/// counter is only an approximation). It is also the default algorithm of the
+/// local limiters, so a fallback behaves like the shared limiter with a
+/// smaller quota. Time is Redis' own clock (`TIME`), so replicas with skewed
+/// clocks still share one timeline. Keys expire when back to a full quota.
+///
+/// **Fail closed**: when the script fails (connection lost, timeout, open
+/// circuit breaker, any error), the decision comes from local keyed limiters
+/// at `limit × fallback_fraction / expected_replicas` (at least 1), never an
+/// unconditional allow. The switch is logged once per transition, reported to
+/// the observer and in stats(), and undone by the first decision Redis
+/// answers again. Local scopes are checked one after another, so a call
+/// refused by a later scope may still have used quota of an earlier one
+/// (conservative).
+///
+/// @par Thread safety
+/// Not thread-safe; use it from the client's executor.
+class distributed_rate_limiter {
+ public:
+  /// A limiter deciding through `redis` (which must outlive it).
+  /// @throws std::invalid_argument if `config` is invalid.
+  distributed_rate_limiter(client& redis, distributed_rate_limiter_config config,
+                           std::shared_ptr<rate_limiter_observer> observer = nullptr);
+  /// Releases the local fallback state.
+  ~distributed_rate_limiter();
+  distributed_rate_limiter(const distributed_rate_limiter&) = delete;             ///< Not copyable.
+  distributed_rate_limiter& operator=(const distributed_rate_limiter&) = delete;  ///< Not copyable.
+
+  /// Decides one call. Completion signature:
+  /// `void(boost::system::error_code, core::rate_limit_decision)`.
+  /// The error is set only when the operation was cancelled
+  /// (`operation_aborted`, with a refusing decision); Redis failures are
+  /// not errors: they produce a fallback decision.
+  template <class CompletionToken>
+  auto async_decide(const rate_limit_request& request, CompletionToken&& token) {
+    auto keys = make_keys(request);
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, core::rate_limit_decision)>(
+        [this](auto handler, std::shared_ptr<key_set> k) {
+          auto slot = boost::asio::get_associated_cancellation_slot(handler);
+          auto convert = [st = state_, k](boost::system::error_code ec, reply&& r, auto&& h) {
+            auto [out_ec, decision] = finish(*st, *k, ec, r);
+            std::move(h)(out_ec, decision);
+          };
+          using op = detail::completion_op<std::decay_t<decltype(handler)>, decltype(convert)>;
+          submit(*k, slot, std::make_unique<op>(std::move(handler), std::move(convert), redis_->get_executor()));
+        },
+        token, std::move(keys));
+  }
+
+  /// Decides one call with the local fallback limiters only (what the limiter
+  /// does during an outage); does not change the fallback state or counts.
+  [[nodiscard]] core::rate_limit_decision decide_locally(const rate_limit_request& request);
+
+  /// True while decisions come from the fallback.
+  [[nodiscard]] bool fallback_active() const noexcept;
+  /// Decision counts and transitions.
+  [[nodiscard]] rate_limiter_stats stats() const noexcept;
+  /// The configuration.
+  [[nodiscard]] const distributed_rate_limiter_config& config() const noexcept;
+  /// The fallback quota of the per-user scope (what a replica allows alone).
+  [[nodiscard]] core::rate_limit_config fallback_config() const;
+
+  /// The Redis key of the per-user scope of `request` (for inspection/tests).
+  [[nodiscard]] std::string user_key(const rate_limit_request& request) const;
+
+ private:
+  struct state;
+  struct key_set {
+    std::string keys[3];
+    std::uint8_t count = 0;
+  };
+
+  [[nodiscard]] std::shared_ptr<key_set> make_keys(const rate_limit_request& request) const;
+  void submit(const key_set& keys, boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
+  static std::pair<boost::system::error_code, core::rate_limit_decision> finish(state& s, const key_set& keys,
+                                                                                 boost::system::error_code ec,
+                                                                                 const reply& r);
+
+  client* redis_;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace musicbot::redis

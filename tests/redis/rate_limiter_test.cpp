@@ -1,0 +1,365 @@
+// redis::distributed_rate_limiter against a real redis-server.
+#include "test_util.hpp"
+
+#include <musicbot/redis/rate_limiter.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <redis_server.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace redis = musicbot::redis;
+namespace core = musicbot::core;
+namespace asio = boost::asio;
+using redis_test::run;
+using redis_test::sleep_for;
+using redis_test::tuple_awaitable;
+using namespace std::chrono_literals;
+
+namespace {
+
+redis::config client_config(const musicbot_test::redis_server& server) {
+  auto cfg = redis::parse_url(server.url()).value();
+  cfg.command_timeout = 200ms;
+  cfg.connect_timeout = 500ms;
+  cfg.reconnect_initial_delay = 20ms;
+  cfg.reconnect_max_delay = 100ms;
+  cfg.breaker.wait_in_open = 200ms;
+  return cfg;
+}
+
+redis::distributed_rate_limiter_config limiter_config(std::uint32_t limit, std::chrono::seconds window) {
+  redis::distributed_rate_limiter_config cfg;
+  cfg.prefix = "test:rl";
+  cfg.per_user.limit = limit;
+  cfg.per_user.window = window;
+  cfg.timeout = 100ms;
+  return cfg;
+}
+
+// Counts observer callbacks.
+struct counting_observer final : redis::rate_limiter_observer {
+  void on_decision(redis::decision_source source, bool allowed) override {
+    ++decisions[source == redis::decision_source::redis ? 0 : 1][allowed ? 1 : 0];
+  }
+  void on_fallback_changed(bool active) override { transitions.push_back(active); }
+  int decisions[2][2] = {{0, 0}, {0, 0}};
+  std::vector<bool> transitions;
+};
+
+const redis::rate_limit_request alice{1, 100, "play"};
+
+// The GCRA bound: in `elapsed`, at most `limit` (the burst) plus one call
+// per emission interval are allowed.
+std::int64_t gcra_bound(std::uint32_t limit, std::chrono::nanoseconds window, std::chrono::nanoseconds elapsed) {
+  const auto interval = window / limit;
+  return static_cast<std::int64_t>(limit) + elapsed / interval + 1;
+}
+
+class RedisLimiter : public ::testing::Test {
+ protected:
+  musicbot_test::redis_server server;
+  asio::io_context io;
+};
+
+}  // namespace
+
+TEST_F(RedisLimiter, BurstThenWindowEdge) {
+  redis::client c(io.get_executor(), client_config(server));
+  // 5 per 5 s: one call every second after the burst.
+  redis::distributed_rate_limiter limiter(c, limiter_config(5, 5s));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (std::uint32_t i = 0; i < 5; ++i) {
+      auto [ec, d] = co_await limiter.async_decide(alice, tuple_awaitable);
+      EXPECT_FALSE(ec);
+      EXPECT_TRUE(d.allowed) << i;
+      EXPECT_EQ(d.remaining, 4 - i);
+      EXPECT_EQ(d.limit, 5U);
+      EXPECT_EQ(d.retry_after.count(), 0);
+      EXPECT_GT(d.reset_after, std::chrono::nanoseconds::zero());
+      EXPECT_LE(d.reset_after, std::chrono::nanoseconds(5s));
+    }
+    auto [ec, denied] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_FALSE(denied.allowed);
+    EXPECT_EQ(denied.remaining, 0U);
+    EXPECT_GT(denied.retry_after, std::chrono::nanoseconds::zero());
+    EXPECT_LE(denied.retry_after, std::chrono::nanoseconds(1s));
+    // Another user and another command have their own quotas.
+    auto [e2, bob] = co_await limiter.async_decide({1, 200, "play"}, tuple_awaitable);
+    EXPECT_TRUE(bob.allowed);
+    auto [e3, skip] = co_await limiter.async_decide({1, 100, "skip"}, tuple_awaitable);
+    EXPECT_TRUE(skip.allowed);
+    // Just past retry_after exactly one call is allowed again, then refused.
+    co_await sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(denied.retry_after) + 50ms);
+    auto [e4, again] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(again.allowed);
+    EXPECT_EQ(again.remaining, 0U);
+    auto [e5, refused] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_FALSE(refused.allowed);
+  });
+  EXPECT_EQ(limiter.stats().redis_allowed, 8U);
+  EXPECT_EQ(limiter.stats().redis_denied, 2U);
+  EXPECT_EQ(limiter.stats().fallback_allowed + limiter.stats().fallback_denied, 0U);
+  // The key expires on its own (bounded memory in Redis).
+  const auto pttl = server.command({"PTTL", limiter.user_key(alice)});
+  ASSERT_GE(pttl.size(), 2U);
+  EXPECT_EQ(pttl[0], ':');
+  EXPECT_GT(std::stoll(pttl.substr(1)), 0);
+}
+
+TEST_F(RedisLimiter, GuildAndGlobalScopes) {
+  redis::client c(io.get_executor(), client_config(server));
+  auto cfg = limiter_config(10, 60s);
+  cfg.per_guild = core::rate_limit_config{3, 60s};
+  cfg.global = core::rate_limit_config{5, 60s};
+  redis::distributed_rate_limiter limiter(c, cfg);
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    // Three different users in guild 1: the guild quota (3) binds.
+    for (std::uint64_t user = 1; user <= 3; ++user) {
+      auto res = co_await limiter.async_decide({1, user, "play"}, tuple_awaitable);
+      EXPECT_TRUE(std::get<1>(res).allowed);
+      EXPECT_EQ(std::get<1>(res).limit, 3U);
+    }
+    auto [e1, guild_full] = co_await limiter.async_decide({1, 4, "play"}, tuple_awaitable);
+    EXPECT_FALSE(guild_full.allowed);
+    EXPECT_EQ(guild_full.limit, 3U);
+    // Another guild has its own quota, but the global one (5) binds at 5.
+    auto [e2, g2a] = co_await limiter.async_decide({2, 1, "play"}, tuple_awaitable);
+    EXPECT_TRUE(g2a.allowed);
+    auto [e3, g2b] = co_await limiter.async_decide({2, 2, "play"}, tuple_awaitable);
+    EXPECT_TRUE(g2b.allowed);
+    EXPECT_EQ(g2b.limit, 5U);
+    EXPECT_EQ(g2b.remaining, 0U);
+    auto [e4, global_full] = co_await limiter.async_decide({3, 1, "play"}, tuple_awaitable);
+    EXPECT_FALSE(global_full.allowed);
+    EXPECT_EQ(global_full.limit, 5U);
+  });
+  // A refusal consumes nothing: guild 3's key was never written.
+  EXPECT_EQ(server.command({"EXISTS", "test:rl:3:*:*"}), ":0\r\n");
+}
+
+TEST_F(RedisLimiter, ManyCoroutinesOnOneKeyNeverExceedTheLimit) {
+  redis::client c(io.get_executor(), client_config(server));
+  const std::uint32_t limit = 50;
+  redis::distributed_rate_limiter limiter(c, limiter_config(limit, 60s));
+  int allowed = 0;
+  int finished = 0;
+  constexpr int callers = 500;
+  std::chrono::steady_clock::time_point start;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    start = std::chrono::steady_clock::now();
+    for (int i = 0; i < callers; ++i) {
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto [ec, d] = co_await limiter.async_decide(alice, tuple_awaitable);
+        if (d.allowed) ++allowed;
+        ++finished;
+      }, asio::detached);
+    }
+    for (int i = 0; i < 500 && finished < callers; ++i) co_await sleep_for(10ms);
+  });
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(finished, callers);
+  EXPECT_GE(allowed, static_cast<int>(limit));
+  EXPECT_LE(allowed, gcra_bound(limit, 60s, elapsed));
+  EXPECT_EQ(limiter.stats().fallback_allowed + limiter.stats().fallback_denied, 0U);
+}
+
+TEST_F(RedisLimiter, SeveralProcessesShareOneLimit) {
+  // Forked children each run their own io_context, client and limiter on
+  // the same key; together they must stay within one quota.
+  const std::uint32_t limit = 60;
+  constexpr int processes = 4;
+  constexpr int calls_per_process = 100;
+  const auto url = server.url();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::pair<pid_t, int>> children;
+  for (int p = 0; p < processes; ++p) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      int allowed = -1;
+      try {
+        asio::io_context child_io;
+        auto cfg = redis::parse_url(url).value();
+        redis::client c(child_io.get_executor(), cfg);
+        redis::distributed_rate_limiter limiter(c, limiter_config(limit, 60s));
+        asio::co_spawn(child_io, [&]() -> asio::awaitable<void> {
+          auto [ec] = co_await c.async_connect(tuple_awaitable);
+          if (ec) co_return;
+          allowed = 0;
+          for (int i = 0; i < calls_per_process; ++i) {
+            auto res = co_await limiter.async_decide(alice, tuple_awaitable);
+            if (std::get<1>(res).allowed) ++allowed;
+          }
+          if (limiter.stats().fallback_allowed + limiter.stats().fallback_denied != 0) allowed = -2;
+          c.close();
+        }, asio::detached);
+        child_io.run_for(30s);
+      } catch (...) {
+        allowed = -3;
+      }
+      const auto n = ::write(fds[1], &allowed, sizeof allowed);
+      ::_exit(n == sizeof allowed ? 0 : 1);
+    }
+    ::close(fds[1]);
+    children.emplace_back(pid, fds[0]);
+  }
+  int total = 0;
+  for (auto [pid, fd] : children) {
+    int allowed = -4;
+    ssize_t n = 0;
+    do {
+      n = ::read(fd, &allowed, sizeof allowed);
+    } while (n < 0 && errno == EINTR);
+    ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_EQ(n, static_cast<ssize_t>(sizeof allowed));
+    EXPECT_GE(allowed, 0) << "child failed (-1 connect, -2 used fallback, -3 exception)";
+    total += std::max(allowed, 0);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(total, static_cast<int>(limit));
+  EXPECT_LE(total, gcra_bound(limit, 60s, elapsed));
+}
+
+TEST_F(RedisLimiter, FailsClosedDuringOutageAndRecovers) {
+  redis::client c(io.get_executor(), client_config(server));
+  auto observer = std::make_shared<counting_observer>();
+  const std::uint32_t limit = 40;
+  redis::distributed_rate_limiter limiter(c, limiter_config(limit, 20s), observer);
+  const auto fallback = limiter.fallback_config();
+  EXPECT_EQ(fallback.limit, 20U);  // 40 × 0.5 / 1
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    auto [e0, first] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(first.allowed);
+    EXPECT_FALSE(limiter.fallback_active());
+
+    server.kill();
+    // The very first decision after the outage comes from the fallback: it
+    // completes within one decision timeout by construction.
+    const auto outage_start = std::chrono::steady_clock::now();
+    auto [e1, during] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_FALSE(e1);
+    EXPECT_TRUE(limiter.fallback_active());
+    EXPECT_EQ(limiter.stats().fallback_allowed + limiter.stats().fallback_denied, 1U);
+    int allowed = during.allowed ? 1 : 0;
+    for (int i = 0; i < 200; ++i) {
+      auto res = co_await limiter.async_decide(alice, tuple_awaitable);
+      if (std::get<1>(res).allowed) ++allowed;
+    }
+    const auto outage = std::chrono::steady_clock::now() - outage_start;
+    EXPECT_GE(allowed, static_cast<int>(fallback.limit));
+    EXPECT_LE(allowed, gcra_bound(fallback.limit, fallback.window, outage));
+    EXPECT_GT(limiter.stats().fallback_denied, 0U);
+
+    server.start();
+    bool back = false;
+    for (int i = 0; i < 400 && !back; ++i) {
+      co_await limiter.async_decide({9, 9, "probe"}, tuple_awaitable);
+      back = !limiter.fallback_active();
+      if (!back) co_await sleep_for(25ms);
+    }
+    EXPECT_TRUE(back);
+    auto [e2, after] = co_await limiter.async_decide({9, 10, "probe"}, tuple_awaitable);
+    EXPECT_TRUE(after.allowed);
+    EXPECT_FALSE(limiter.fallback_active());
+  });
+  const auto s = limiter.stats();
+  EXPECT_EQ(s.fallback_entered, 1U);
+  EXPECT_EQ(s.fallback_left, 1U);
+  EXPECT_EQ(observer->transitions, (std::vector<bool>{true, false}));
+  EXPECT_EQ(observer->decisions[1][0] + observer->decisions[1][1],
+            static_cast<int>(s.fallback_allowed + s.fallback_denied));
+  EXPECT_GE(observer->decisions[0][1], 2);
+}
+
+TEST_F(RedisLimiter, StalledServerTimesOutIntoFallback) {
+  redis::client c(io.get_executor(), client_config(server));
+  redis::distributed_rate_limiter limiter(c, limiter_config(4, 20s));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    server.pause();
+    auto [ec, d] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(limiter.fallback_active());
+    EXPECT_TRUE(d.allowed);  // fallback quota 2
+    auto [e2, d2] = co_await limiter.async_decide(alice, tuple_awaitable);
+    auto [e3, d3] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(d2.allowed);
+    EXPECT_FALSE(d3.allowed);  // never an unconditional allow
+    server.resume();
+  });
+  EXPECT_GE(c.stats().timeouts, 1U);
+}
+
+TEST_F(RedisLimiter, ScriptFlushIsTransparent) {
+  redis::client c(io.get_executor(), client_config(server));
+  redis::distributed_rate_limiter limiter(c, limiter_config(100, 60s));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (int i = 0; i < 3; ++i) co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_EQ(server.command({"SCRIPT", "FLUSH"}), "+OK\r\n");
+    auto [ec, d] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, 96U);
+  });
+  EXPECT_EQ(limiter.stats().redis_allowed, 4U);
+  EXPECT_EQ(limiter.stats().fallback_entered, 0U);
+  EXPECT_EQ(c.stats().script_reloads, 2U);  // first use + after the flush
+}
+
+TEST(RedisLimiterAuth, WrongPasswordFailsClosed) {
+  musicbot_test::redis_server_options options;
+  options.password = "limiter-pass";
+  musicbot_test::redis_server server(options);
+  asio::io_context io;
+  auto cfg = redis::parse_url(server.url_with_password("not-the-pass")).value();
+  redis::client c(io.get_executor(), cfg);
+  redis::distributed_rate_limiter limiter(c, limiter_config(2, 60s));
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await c.async_connect(tuple_awaitable);
+    EXPECT_EQ(ec, redis::error::auth_failed);
+    auto [e1, d1] = co_await limiter.async_decide(alice, tuple_awaitable);
+    auto [e2, d2] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(d1.allowed);   // fallback quota 1
+    EXPECT_FALSE(d2.allowed);
+  });
+  EXPECT_TRUE(limiter.fallback_active());
+  c.close();
+}
+
+TEST(RedisLimiterConfig, RejectsInvalidConfiguration) {
+  asio::io_context io;
+  redis::client c(io.get_executor(), redis::config{});
+  auto bad = limiter_config(10, 1s);
+  bad.fallback_fraction = 0;
+  EXPECT_THROW(redis::distributed_rate_limiter(c, bad), std::invalid_argument);
+  bad = limiter_config(10, 1s);
+  bad.expected_replicas = 0;
+  EXPECT_THROW(redis::distributed_rate_limiter(c, bad), std::invalid_argument);
+  bad = limiter_config(10, 1s);
+  bad.per_user.window = std::chrono::microseconds(5);
+  EXPECT_THROW(redis::distributed_rate_limiter(c, bad), std::invalid_argument);
+  bad = limiter_config(10, 1s);
+  bad.prefix.clear();
+  EXPECT_THROW(redis::distributed_rate_limiter(c, bad), std::invalid_argument);
+  auto replicas = limiter_config(10, 1s);
+  replicas.expected_replicas = 4;
+  redis::distributed_rate_limiter scaled(c, replicas);
+  EXPECT_EQ(scaled.fallback_config().limit, 1U);  // floor(10 × 0.5 / 4), at least 1
+}
