@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -356,6 +357,47 @@ TEST(ConcurrentTtlMap, ThreadsStayWithinCapacity) {
   const auto stats = map.stats();
   EXPECT_GT(stats.hits, 0U);
   EXPECT_EQ(static_cast<std::size_t>(removed.load()) + map.size(), std::size_t{threads * per_thread});
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TtlMap, PointersStayValidAcrossInsertionsAndMoves) {
+  const manual_clock clock;
+  int_map map(1000, 1h, clock);
+  int* first = map.insert_or_assign(1, 11).first;
+  for (int i = 2; i < 900; ++i) map.insert_or_assign(i, i);
+  EXPECT_EQ(map.find(1), first);
+  int_map moved(std::move(map));
+  EXPECT_EQ(moved.find(1), first);
+  EXPECT_EQ(*first, 11);
+  EXPECT_EQ(moved.size(), 899U);
+  int_map other(4, 1s, clock);
+  other.insert_or_assign(5000, 7);
+  other = std::move(moved);
+  EXPECT_EQ(other.find(1), first);
+  EXPECT_FALSE(other.contains(5000));
+  EXPECT_EQ(other.capacity(), 1000U);
+}
+
+TEST(TtlMap, FindAndRefreshAtCallerInstant) {
+  manual_clock clock;
+  int_map map(4, 10s, clock);
+  map.insert_or_assign(1, 1);
+  const auto later = clock.now() + 10s;  // the entry's expiry instant
+  EXPECT_EQ(map.find_and_refresh(1, 5s, later - 1ns), map.peek(1));
+  EXPECT_EQ(map.ttl_of(1), 15s - 1ns);  // expires 5 s after the given instant
+  EXPECT_EQ(map.find_and_refresh(1, 5s, clock.now() + 15s), nullptr);
+  EXPECT_EQ(map.stats().expirations, 1U);
+}
+
+TEST(TtlMap, DefaultClockIsCoarseAndWorks) {
+  musicbot::core::ttl_map<int, int> map(4, std::chrono::hours(1));
+  map.insert_or_assign(1, 2);
+  ASSERT_NE(map.find(1), nullptr);
+  EXPECT_EQ(*map.find(1), 2);
+  static_assert(std::is_same_v<decltype(map)::clock_type, musicbot::core::coarse_steady_clock>);
 }
 
 }  // namespace

@@ -64,7 +64,9 @@ class concurrent_ttl_map {
   }
 
   /// A copy of the live value for `key` (refreshes its LRU position).
-  template <class K = Key>
+  [[nodiscard]] std::optional<Value> get(const Key& key) { return get<Key>(key); }
+  /// @copydoc get(const Key&)
+  template <class K>
     requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] std::optional<Value> get(const K& key) {
     shard& s = shard_for(key);
@@ -75,9 +77,8 @@ class concurrent_ttl_map {
 
   /// Calls `fn(Value&)` with the live value for `key` under the shard lock
   /// (refreshes its LRU position). @return true if the key was found.
-  template <class K, class F>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
-  bool visit(const K& key, F&& fn) {
+  template <class F>
+  bool visit(const Key& key, F&& fn) {
     shard& s = shard_for(key);
     const std::lock_guard lock(s.mutex);
     if (Value* v = s.map.find(key)) {
@@ -89,16 +90,17 @@ class concurrent_ttl_map {
 
   /// Calls `fn(map_type&)` on the shard that holds `key`, under its lock, and
   /// returns what `fn` returns: the way to do several operations atomically.
-  template <class K, class F>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
-  decltype(auto) with_shard(const K& key, F&& fn) {
+  template <class F>
+  decltype(auto) with_shard(const Key& key, F&& fn) {
     shard& s = shard_for(key);
     const std::lock_guard lock(s.mutex);
     return std::forward<F>(fn)(s.map);
   }
 
   /// True if `key` has a live entry.
-  template <class K = Key>
+  [[nodiscard]] bool contains(const Key& key) const { return contains<Key>(key); }
+  /// @copydoc contains(const Key&) const
+  template <class K>
     requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] bool contains(const K& key) const {
     const shard& s = shard_for(key);
@@ -107,34 +109,33 @@ class concurrent_ttl_map {
   }
 
   /// ttl_map::insert_or_assign() on the key's shard. @return true if inserted.
-  template <class K, class M>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  bool insert_or_assign(K&& key, M&& value) {
+  template <class M>
+  bool insert_or_assign(Key key, M&& value) {
     shard& s = shard_for(key);
     const std::lock_guard lock(s.mutex);
-    return s.map.insert_or_assign(std::forward<K>(key), std::forward<M>(value)).second;
+    return s.map.insert_or_assign(std::move(key), std::forward<M>(value)).second;
   }
 
   /// ttl_map::insert_or_assign() with a per-entry `ttl`. @return true if inserted.
-  template <class K, class M>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  bool insert_or_assign(K&& key, M&& value, duration ttl) {
+  template <class M>
+  bool insert_or_assign(Key key, M&& value, duration ttl) {
     shard& s = shard_for(key);
     const std::lock_guard lock(s.mutex);
-    return s.map.insert_or_assign(std::forward<K>(key), std::forward<M>(value), ttl).second;
+    return s.map.insert_or_assign(std::move(key), std::forward<M>(value), ttl).second;
   }
 
   /// ttl_map::try_emplace() on the key's shard. @return true if inserted.
-  template <class K, class... Args>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  bool try_emplace(K&& key, Args&&... args) {
+  template <class... Args>
+  bool try_emplace(Key key, Args&&... args) {
     shard& s = shard_for(key);
     const std::lock_guard lock(s.mutex);
-    return s.map.try_emplace(std::forward<K>(key), std::forward<Args>(args)...).second;
+    return s.map.try_emplace(std::move(key), std::forward<Args>(args)...).second;
   }
 
   /// ttl_map::erase() on the key's shard. @return true if a live entry was removed.
-  template <class K = Key>
+  bool erase(const Key& key) { return erase<Key>(key); }
+  /// @copydoc erase(const Key&)
+  template <class K>
     requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
   bool erase(const K& key) {
     shard& s = shard_for(key);

@@ -88,9 +88,10 @@ inline constexpr std::uint32_t ttl_npos = std::numeric_limits<std::uint32_t>::ma
 ///   linked into an LRU list by 32-bit indices, and an open-addressing index
 ///   with linear probing. No allocation per entry.
 ///
-/// Pointers and iterators returned by the map are invalidated by any
-/// insertion, erase(), clear(), purge_expired() or by a find() that expires
-/// the entry it looked at.
+/// Entries never move: a pointer returned by find() or an insertion stays
+/// valid until that entry leaves the map (erase, eviction, expiry, clear),
+/// even across other insertions and moves of the map. Iterators are
+/// invalidated by any modification.
 ///
 /// @tparam Key      key type (move-constructible)
 /// @tparam Value    mapped type (move-constructible)
@@ -233,34 +234,29 @@ class ttl_map {
   void set_removal_listener(removal_listener listener) { listener_ = std::move(listener); }
 
   // ---- lookup -------------------------------------------------------------
+  // Every lookup takes a `const Key&`, or, when Hash and KeyEqual are both
+  // transparent, any type they accept (e.g. std::string_view).
 
   /// The value for `key` if it is live, else nullptr. Refreshes the entry's
   /// LRU position; removes it (reason expired) if it has expired. Counts a
   /// hit or a miss.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find(const Key& key) { return find_impl(key, clock_.now(), nullptr); }
+  /// @copydoc find(const Key&)
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] Value* find(const K& key) {
-    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
-    if (idx == detail::ttl_npos) {
-      ++stats_.misses;
-      return nullptr;
-    }
-    slot& s = slots_[idx];
-    if (s.expires <= clock_.now()) {
-      ++stats_.misses;
-      remove_slot(idx, removal_reason::expired);
-      return nullptr;
-    }
-    ++stats_.hits;
-    move_to_front(idx);
-    return &s.kv().second;
+    return find_impl(key, clock_.now(), nullptr);
   }
 
   /// Like find(), and on a hit also restarts the entry's time to live:
   /// it now expires `ttl` from now.
   /// @throws std::invalid_argument if `ttl` is not positive.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find_and_refresh(const Key& key, duration ttl) {
+    return find_and_refresh(key, ttl, clock_.now());
+  }
+  /// @copydoc find_and_refresh(const Key&, duration)
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] Value* find_and_refresh(const K& key, duration ttl) {
     return find_and_refresh(key, ttl, clock_.now());
   }
@@ -269,54 +265,45 @@ class ttl_map {
   /// from clock() (saves a second clock read when the caller needs the time
   /// too, as a rate limiter does).
   /// @throws std::invalid_argument if `ttl` is not positive.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] Value* find_and_refresh(const Key& key, duration ttl, time_point now) {
+    check_ttl(ttl);
+    return find_impl(key, now, &ttl);
+  }
+  /// @copydoc find_and_refresh(const Key&, duration, time_point)
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] Value* find_and_refresh(const K& key, duration ttl, time_point now) {
     check_ttl(ttl);
-    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
-    if (idx == detail::ttl_npos) {
-      ++stats_.misses;
-      return nullptr;
-    }
-    slot& s = slots_[idx];
-    if (s.expires <= now) {
-      ++stats_.misses;
-      remove_slot(idx, removal_reason::expired);
-      return nullptr;
-    }
-    ++stats_.hits;
-    s.expires = expiry(now, ttl);
-    move_to_front(idx);
-    return &s.kv().second;
+    return find_impl(key, now, &ttl);
   }
 
   /// The value for `key` if it is live, else nullptr. Does not touch the LRU
   /// order, the stats, or expired entries.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] const Value* peek(const Key& key) const { return peek_impl(key); }
+  /// @copydoc peek(const Key&) const
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] const Value* peek(const K& key) const {
-    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
-    if (idx == detail::ttl_npos || slots_[idx].expires <= clock_.now()) return nullptr;
-    return &slots_[idx].kv().second;
+    return peek_impl(key);
   }
 
   /// True if `key` has a live entry. Does not touch LRU order or stats.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] bool contains(const Key& key) const { return peek_impl(key) != nullptr; }
+  /// @copydoc contains(const Key&) const
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] bool contains(const K& key) const {
-    return peek(key) != nullptr;
+    return peek_impl(key) != nullptr;
   }
 
   /// Time left before the entry for `key` expires, or nullopt if there is no
   /// live entry.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  [[nodiscard]] std::optional<duration> ttl_of(const Key& key) const { return ttl_of_impl(key); }
+  /// @copydoc ttl_of(const Key&) const
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   [[nodiscard]] std::optional<duration> ttl_of(const K& key) const {
-    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
-    if (idx == detail::ttl_npos) return std::nullopt;
-    const time_point now = clock_.now();
-    if (slots_[idx].expires <= now) return std::nullopt;
-    return slots_[idx].expires - now;
+    return ttl_of_impl(key);
   }
 
   // ---- modifiers ----------------------------------------------------------
@@ -325,79 +312,60 @@ class ttl_map {
   /// (the listener sees the old value with reason replaced). Either way the
   /// entry expires `default_ttl` from now and becomes most recently used.
   /// @return the stored value and true if a new entry was inserted.
-  template <class K, class M>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  std::pair<Value*, bool> insert_or_assign(K&& key, M&& value) {
-    return insert_or_assign(std::forward<K>(key), std::forward<M>(value), default_ttl_);
+  template <class M>
+  std::pair<Value*, bool> insert_or_assign(const Key& key, M&& value) {
+    return assign_impl(key, std::forward<M>(value), default_ttl_);
   }
-
+  /// @copydoc insert_or_assign(const Key&, M&&)
+  template <class M>
+  std::pair<Value*, bool> insert_or_assign(Key&& key, M&& value) {
+    return assign_impl(std::move(key), std::forward<M>(value), default_ttl_);
+  }
   /// insert_or_assign() with a time to live of `ttl` for this entry.
   /// @throws std::invalid_argument if `ttl` is not positive.
-  template <class K, class M>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  std::pair<Value*, bool> insert_or_assign(K&& key, M&& value, duration ttl) {
-    check_ttl(ttl);
-    const time_point now = clock_.now();
-    purge_step(now);
-    const std::uint32_t h = detail::mix_hash(hash_(key));
-    std::uint32_t idx = locate(key, h);
-    if (idx != detail::ttl_npos) {
-      slot& s = slots_[idx];
-      if (s.expires <= now) {
-        remove_slot(idx, removal_reason::expired);
-      } else {
-        if (listener_) listener_(s.kv().first, s.kv().second, removal_reason::replaced);
-        s.kv().second = std::forward<M>(value);
-        s.expires = expiry(now, ttl);
-        move_to_front(idx);
-        return {&s.kv().second, false};
-      }
-    }
-    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
-    return {&slots_[idx].kv().second, true};
+  template <class M>
+  std::pair<Value*, bool> insert_or_assign(const Key& key, M&& value, duration ttl) {
+    return assign_impl(key, std::forward<M>(value), ttl);
+  }
+  /// @copydoc insert_or_assign(const Key&, M&&, duration)
+  template <class M>
+  std::pair<Value*, bool> insert_or_assign(Key&& key, M&& value, duration ttl) {
+    return assign_impl(std::move(key), std::forward<M>(value), ttl);
   }
 
   /// Inserts `key` with a value built from `args` if `key` has no live
   /// entry; otherwise leaves the existing entry as it is (it becomes most
   /// recently used). A new entry lives `default_ttl`.
   /// @return the value for `key` and true if it was inserted.
-  template <class K, class... Args>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  std::pair<Value*, bool> try_emplace(K&& key, Args&&... args) {
-    return try_emplace_for(default_ttl_, std::forward<K>(key), std::forward<Args>(args)...);
+  template <class... Args>
+  std::pair<Value*, bool> try_emplace(const Key& key, Args&&... args) {
+    return emplace_impl(default_ttl_, key, std::forward<Args>(args)...);
   }
-
+  /// try_emplace() with a key that can be moved into the map.
+  template <class... Args>
+  std::pair<Value*, bool> try_emplace(Key&& key, Args&&... args) {
+    return emplace_impl(default_ttl_, std::move(key), std::forward<Args>(args)...);
+  }
   /// try_emplace() with a time to live of `ttl` for a new entry.
   /// @throws std::invalid_argument if `ttl` is not positive.
-  template <class K, class... Args>
-    requires std::same_as<std::remove_cvref_t<K>, Key>
-  std::pair<Value*, bool> try_emplace_for(duration ttl, K&& key, Args&&... args) {
-    check_ttl(ttl);
-    const time_point now = clock_.now();
-    purge_step(now);
-    const std::uint32_t h = detail::mix_hash(hash_(key));
-    std::uint32_t idx = locate(key, h);
-    if (idx != detail::ttl_npos) {
-      if (slots_[idx].expires > now) {
-        move_to_front(idx);
-        return {&slots_[idx].kv().second, false};
-      }
-      remove_slot(idx, removal_reason::expired);
-    }
-    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
-    return {&slots_[idx].kv().second, true};
+  template <class... Args>
+  std::pair<Value*, bool> try_emplace_for(duration ttl, const Key& key, Args&&... args) {
+    return emplace_impl(ttl, key, std::forward<Args>(args)...);
+  }
+  /// try_emplace_for() with a key that can be moved into the map.
+  template <class... Args>
+  std::pair<Value*, bool> try_emplace_for(duration ttl, Key&& key, Args&&... args) {
+    return emplace_impl(ttl, std::move(key), std::forward<Args>(args)...);
   }
 
   /// Removes the entry for `key` (reason erased, or expired if it had
   /// already expired). @return true if a live entry was removed.
-  template <class K = Key>
-    requires std::same_as<K, Key> || detail::transparent_pair<Hash, KeyEqual>
+  bool erase(const Key& key) { return erase_impl(key); }
+  /// @copydoc erase(const Key&)
+  template <class K>
+    requires detail::transparent_pair<Hash, KeyEqual>
   bool erase(const K& key) {
-    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
-    if (idx == detail::ttl_npos) return false;
-    const bool live = slots_[idx].expires > clock_.now();
-    remove_slot(idx, live ? removal_reason::erased : removal_reason::expired);
-    return live;
+    return erase_impl(key);
   }
 
   /// Removes every entry (reason cleared). Keeps the allocated storage.
@@ -482,6 +450,93 @@ class ttl_map {
     std::size_t count;
     void operator()(slot* p) const noexcept { std::allocator<slot>{}.deallocate(p, count); }
   };
+
+  // ---- implementations of the lookups and insertions -----------------------
+
+  template <class K>
+  Value* find_impl(const K& key, time_point now, const duration* refresh) {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    slot& s = slots_[idx];
+    if (s.expires <= now) {
+      ++stats_.misses;
+      remove_slot(idx, removal_reason::expired);
+      return nullptr;
+    }
+    ++stats_.hits;
+    if (refresh != nullptr) s.expires = expiry(now, *refresh);
+    move_to_front(idx);
+    return &s.kv().second;
+  }
+
+  template <class K>
+  const Value* peek_impl(const K& key) const {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos || slots_[idx].expires <= clock_.now()) return nullptr;
+    return &slots_[idx].kv().second;
+  }
+
+  template <class K>
+  std::optional<duration> ttl_of_impl(const K& key) const {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) return std::nullopt;
+    const time_point now = clock_.now();
+    if (slots_[idx].expires <= now) return std::nullopt;
+    return slots_[idx].expires - now;
+  }
+
+  template <class K>
+  bool erase_impl(const K& key) {
+    const std::uint32_t idx = locate(key, detail::mix_hash(hash_(key)));
+    if (idx == detail::ttl_npos) return false;
+    const bool live = slots_[idx].expires > clock_.now();
+    remove_slot(idx, live ? removal_reason::erased : removal_reason::expired);
+    return live;
+  }
+
+  template <class K, class M>
+  std::pair<Value*, bool> assign_impl(K&& key, M&& value, duration ttl) {
+    check_ttl(ttl);
+    const time_point now = clock_.now();
+    purge_step(now);
+    const std::uint32_t h = detail::mix_hash(hash_(key));
+    std::uint32_t idx = locate(key, h);
+    if (idx != detail::ttl_npos) {
+      slot& s = slots_[idx];
+      if (s.expires <= now) {
+        remove_slot(idx, removal_reason::expired);
+      } else {
+        if (listener_) listener_(s.kv().first, s.kv().second, removal_reason::replaced);
+        s.kv().second = std::forward<M>(value);
+        s.expires = expiry(now, ttl);
+        move_to_front(idx);
+        return {&s.kv().second, false};
+      }
+    }
+    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
+    return {&slots_[idx].kv().second, true};
+  }
+
+  template <class K, class... Args>
+  std::pair<Value*, bool> emplace_impl(duration ttl, K&& key, Args&&... args) {
+    check_ttl(ttl);
+    const time_point now = clock_.now();
+    purge_step(now);
+    const std::uint32_t h = detail::mix_hash(hash_(key));
+    std::uint32_t idx = locate(key, h);
+    if (idx != detail::ttl_npos) {
+      if (slots_[idx].expires > now) {
+        move_to_front(idx);
+        return {&slots_[idx].kv().second, false};
+      }
+      remove_slot(idx, removal_reason::expired);
+    }
+    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
+    return {&slots_[idx].kv().second, true};
+  }
 
   static void check_ttl(duration ttl) {
     if (ttl <= duration::zero()) throw std::invalid_argument("ttl_map: ttl must be positive");
