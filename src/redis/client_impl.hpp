@@ -75,6 +75,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   };
 
   struct cancel_handler {
+    cancel_handler(std::weak_ptr<client_impl> o, std::uint64_t i) : owner(std::move(o)), id(i) {}
     std::weak_ptr<client_impl> owner;
     std::uint64_t id;
     void operator()(boost::asio::cancellation_type type) const;
