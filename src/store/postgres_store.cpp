@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <deque>
 #include <list>
@@ -399,7 +400,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
       co_return std::pair{error_code(error::connection_failed), nullptr};
     }
     c->broken = false;
-    ++stats.connects;
+    ++connects_count;
     if (in_outage) {
       in_outage = false;
       log->info("postgres: connected again");
@@ -415,7 +416,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
   }
 
   void log_connect_failure(PGconn* conn) {
-    ++stats.connect_failures;
+    ++connect_failures_count;
     // libpq's message names host and port, never the password.
     std::string message = conn ? PQerrorMessage(conn) : "out of memory";
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -540,7 +541,8 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
   void discard(std::unique_ptr<connection> c) {
     c.reset();
     --open;
-    ++stats.discarded;
+    ++discarded_count;
+    publish();
     wake_one();
   }
 
@@ -555,6 +557,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
       while (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
+        publish();
         if (!looks_alive(*c)) {
           discard(std::move(c));
           continue;
@@ -577,12 +580,14 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
           continue;
         }
         ++open;
+        publish();
         auto [ec, c] = co_await connect();
         if (!ec && !closed) {
           backoff = std::chrono::milliseconds{0};
           co_return std::pair{error_code{}, std::move(c)};
         }
         --open;
+        publish();
         wake_one();
         last_error = ec ? ec : error_code(error::closed);
         backoff = std::clamp(backoff * 2, config.reconnect_backoff_min, config.reconnect_backoff_max);
@@ -593,8 +598,10 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
       // Wait for a release (the timer is cancelled) or the deadline.
       asio::steady_timer waiter(strand, deadline);
       waiters.push_back(&waiter);
+      publish();
       co_await waiter.async_wait(use_tuple);
       waiters.erase(std::find(waiters.begin(), waiters.end(), &waiter));
+      publish();
     }
     if (closed) co_return std::pair{error_code(error::closed), nullptr};
     co_return std::pair{last_error == error::timed_out ? error_code(error::connection_failed) : last_error, nullptr};
@@ -608,6 +615,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
     }
     c->last_used = clock_type::now();
     idle.push_back(std::move(c));
+    publish();
     wake_one();
   }
 
@@ -692,9 +700,11 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
     std::vector<std::unique_ptr<connection>> opened;
     for (std::size_t i = 0; i < std::max<std::size_t>(1, config.pool_min); ++i) {
       ++open;
+      publish();
       auto [ec, c] = co_await connect();
       if (ec) {
         --open;
+        publish();
         for (auto& o : opened) release(std::move(o));
         co_return ec;
       }
@@ -760,7 +770,9 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
 
   void close() {
     closed = true;
+    open -= idle.size();
     idle.clear();
+    publish();
     for (auto* w : waiters) w->cancel();
   }
 
@@ -781,7 +793,19 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
   bool in_outage = false;
   std::atomic<int> schema{0};
   std::uint64_t audit_inserts = 0;
-  postgres_store::pool_stats stats;
+  // Published for stats() (read from any thread).
+  std::atomic<std::size_t> open_count{0};
+  std::atomic<std::size_t> idle_count{0};
+  std::atomic<std::size_t> waiting_count{0};
+  std::atomic<std::uint64_t> connects_count{0};
+  std::atomic<std::uint64_t> connect_failures_count{0};
+  std::atomic<std::uint64_t> discarded_count{0};
+
+  void publish() noexcept {
+    open_count.store(open, std::memory_order_relaxed);
+    idle_count.store(idle.size(), std::memory_order_relaxed);
+    waiting_count.store(waiters.size(), std::memory_order_relaxed);
+  }
 };
 
 postgres_store::postgres_store(boost::asio::any_io_executor executor, postgres_config config)
@@ -796,10 +820,13 @@ int postgres_store::current_schema_version() const noexcept { return impl_->sche
 boost::asio::any_io_executor postgres_store::get_executor() const { return impl_->executor; }
 
 postgres_store::pool_stats postgres_store::stats() const {
-  auto s = impl_->stats;
-  s.open = impl_->open;
-  s.idle = impl_->idle.size();
-  s.waiting = impl_->waiters.size();
+  pool_stats s;
+  s.open = impl_->open_count.load(std::memory_order_relaxed);
+  s.idle = impl_->idle_count.load(std::memory_order_relaxed);
+  s.waiting = impl_->waiting_count.load(std::memory_order_relaxed);
+  s.connects = impl_->connects_count.load(std::memory_order_relaxed);
+  s.connect_failures = impl_->connect_failures_count.load(std::memory_order_relaxed);
+  s.discarded = impl_->discarded_count.load(std::memory_order_relaxed);
   return s;
 }
 
