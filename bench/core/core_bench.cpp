@@ -236,10 +236,11 @@ void BM_ttl_map_find_string(benchmark::State& state) {
 BENCHMARK(BM_ttl_map_find_string)->Arg(100000);
 
 // One decision per call over n tracked `guild:user:command` keys.
-void BM_keyed_limiter_decision(benchmark::State& state) {
+template <class Clock>
+void keyed_limiter_decisions(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = make_string_keys(n);
-  musicbot::core::keyed_rate_limiter<> limiter(musicbot::core::rate_limit_config{1000000, 1s}, n);
+  musicbot::core::keyed_rate_limiter<Clock> limiter(musicbot::core::rate_limit_config{1000000, 1s}, n);
   for (const auto& k : keys) (void)limiter.try_acquire(k);
   std::mt19937_64 rng(6);
   std::vector<std::uint32_t> order(n);
@@ -251,7 +252,18 @@ void BM_keyed_limiter_decision(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+// The default clock (coarse_steady_clock).
+void BM_keyed_limiter_decision(benchmark::State& state) {
+  keyed_limiter_decisions<musicbot::core::coarse_steady_clock>(state);
+}
 BENCHMARK(BM_keyed_limiter_decision)->Arg(100000);
+
+// With the precise steady_clock.
+void BM_keyed_limiter_decision_precise(benchmark::State& state) {
+  keyed_limiter_decisions<musicbot::core::steady_clock>(state);
+}
+BENCHMARK(BM_keyed_limiter_decision_precise)->Arg(100000);
 
 }  // namespace
 

@@ -73,11 +73,16 @@ template <class... Parts>
 /// The distributed (Redis) limiter falls back to this with
 /// `config.scaled(fallback_fraction, expected_replicas)`.
 ///
-/// @tparam Clock a clock_source (manual_clock in tests)
+/// @tparam Clock a clock_source (manual_clock in tests). The default,
+///               coarse_steady_clock, reads time at kernel-tick resolution
+///               (1–4 ms): decisions and `retry_after` can be off by one tick,
+///               and a decision costs a fraction of a precise clock read
+///               (see docs/BENCHMARKS.md). Pass steady_clock for
+///               nanosecond-exact limits.
 ///
 /// @par Thread safety
 /// Not thread-safe: use it from one thread (or strand), or guard it.
-template <clock_source Clock = steady_clock>
+template <clock_source Clock = coarse_steady_clock>
 class keyed_rate_limiter {
  public:
   /// @throws std::invalid_argument if `config` is invalid or `max_keys` is 0.
