@@ -8,9 +8,9 @@
 // --set name=value overrides one policy_options field (for experiments; the
 // defaults are the shipped configuration).
 
-#include <musicbot/cache/policy.hpp>
+#include "trace_reader.hpp"
 
-#include <zlib.h>
+#include <musicbot/cache/policy.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -33,41 +33,6 @@ int usage() {
                "usage: musicbot_cache_sim --trace FILE --size N[,N...] --policy lru|tinylfu[,...]\n"
                "                          [--set option=value]...\n");
   return 2;
-}
-
-bool read_trace(const char* path, std::vector<std::uint64_t>& keys) {
-  gzFile file = gzopen(path, "rb");
-  if (file == nullptr) {
-    std::fprintf(stderr, "cannot open %s\n", path);
-    return false;
-  }
-  gzbuffer(file, 1U << 20U);
-  char line[128];
-  std::size_t line_no = 0;
-  while (gzgets(file, line, sizeof line) != nullptr) {
-    ++line_no;
-    std::size_t len = std::strlen(line);
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ')) --len;
-    if (len == 0) continue;
-    // Keys are signed (the cache2k traces hold 32-bit ints); any 64-bit
-    // integer is accepted and only its bit pattern matters.
-    std::int64_t key = 0;
-    const auto [end, ec] = std::from_chars(line, line + len, key);
-    if (ec != std::errc{} || end != line + len) {
-      std::fprintf(stderr, "%s:%zu: not a decimal key\n", path, line_no);
-      gzclose(file);
-      return false;
-    }
-    keys.push_back(static_cast<std::uint64_t>(key));
-  }
-  int err = 0;
-  const char* msg = gzerror(file, &err);
-  gzclose(file);
-  if (err != Z_OK && err != Z_STREAM_END) {
-    std::fprintf(stderr, "%s: read error: %s\n", path, msg);
-    return false;
-  }
-  return true;
 }
 
 std::vector<std::string> split(std::string_view s) {
@@ -121,7 +86,7 @@ int main(int argc, char** argv) {
   if (trace == nullptr || sizes.empty() || policies.empty()) return usage();
 
   std::vector<std::uint64_t> keys;
-  if (!read_trace(trace, keys)) return 1;
+  if (!musicbot_bench::read_trace(trace, keys)) return 1;
   if (keys.empty()) {
     std::fprintf(stderr, "%s: empty trace\n", trace);
     return 1;

@@ -77,7 +77,7 @@ TEST(CachePolicy, NeverExceedsCapacityAndReportsEveryEviction) {
     policy p(50, kind);
     std::mt19937_64 rng(7);
     std::set<std::uint64_t> resident;
-    for (int i = 0; i < 20000; ++i) {
+    for (int i = 0; i < 8000; ++i) {
       const std::uint64_t k = rng() % 400;
       if (p.find(k) != policy::npos) {
         ASSERT_TRUE(resident.count(k));
@@ -118,13 +118,13 @@ TEST(CachePolicy, WindowGrowsOnRecencyAndShrinksOnFrequency) {
   // Recency: a drifting working set, where the newest keys are the hot ones.
   std::mt19937_64 rng(1);
   std::exponential_distribution<double> age(1.0 / 60.0);
-  for (std::uint64_t t = 0; t < 100000; ++t) {
+  for (std::uint64_t t = 0; t < 40000; ++t) {
     const auto k = t / 8 - std::min<std::uint64_t>(t / 8, static_cast<std::uint64_t>(age(rng)));
     if (p.find(k) == policy::npos) p.insert(k, [](policy::slot_type) {});
   }
   EXPECT_GE(p.window_capacity(), size / 2);
   // Frequency: a loop slightly larger than the cache, where LRU gets nothing.
-  for (std::uint64_t t = 0; t < 150000; ++t) {
+  for (std::uint64_t t = 0; t < 60000; ++t) {
     const std::uint64_t k = 10000000 + t % 360;
     if (p.find(k) == policy::npos) p.insert(k, [](policy::slot_type) {});
   }

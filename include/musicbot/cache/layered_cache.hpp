@@ -74,6 +74,21 @@ struct cache_options {
 
 namespace detail {
 
+// What a hit needs, stored in the policy node next to the key.
+template <class Value, class TimePoint>
+struct l1_hot {
+  std::shared_ptr<const Value> value;  // null: a cached "not found"
+  TimePoint fresh_until{};
+  TimePoint refresh_at = TimePoint::max();
+};
+
+// What only misses, stores and invalidations need.
+template <class TimePoint>
+struct l1_cold {
+  TimePoint stale_until{};
+  std::vector<std::string> tags;
+};
+
 template <class Key, class Value, class Clock, class Hash, class KeyEq>
 class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Clock, Hash, KeyEq>> {
  public:
@@ -81,13 +96,16 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   using time_point = typename Clock::time_point;
   using outcome = std::pair<boost::system::error_code, value_ptr>;
   using executor_type = boost::asio::any_io_executor;
+  using hot_entry = l1_hot<Value, time_point>;
+  using cold_entry = l1_cold<time_point>;
+  using slot_type = typename slot_policy<Key, hot_entry, Hash, KeyEq>::slot_type;
 
   cache_core(executor_type ex, cache_options<Key, Value> options, Clock clock)
       : executor_(std::move(ex)),
         options_(std::move(options)),
         clock_(std::move(clock)),
         policy_(options_.max_entries, options_.policy, options_.policy_tuning),
-        entries_(options_.max_entries + 1),
+        cold_(options_.max_entries + 1),
         breaker_(options_.l2_breaker),
         rng_(std::random_device{}()) {
     if ((options_.l2 || options_.invalidations) && !options_.serializer.complete()) {
@@ -121,7 +139,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   value_ptr find(const Key& key) {
     const auto slot = policy_.find(key);
     if (slot != policy_.npos) {
-      const auto& e = entries_[slot];
+      const auto& e = policy_.payload(slot);
       if (clock_.now() < e.fresh_until && e.value) {
         ++stats_.l1_hits;
         emit(layer::l1, event::hit);
@@ -201,13 +219,6 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   std::string encode_key(const Key& key) const { return options_.serializer.encode_key(key); }
 
  private:
-  struct l1_entry {
-    value_ptr value;  // null: a cached "not found"
-    time_point fresh_until{};
-    time_point stale_until{};
-    time_point refresh_at = time_point::max();
-    std::vector<std::string> tags;
-  };
 
   struct waiter {
     explicit waiter(const executor_type& ex) : timer(ex) {}
@@ -245,7 +256,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     const auto now = clock_.now();
     const auto slot = policy_.find(key);
     if (slot != policy_.npos) {
-      l1_entry& e = entries_[slot];
+      hot_entry& e = policy_.payload(slot);
       if (now < e.fresh_until) {
         known = true;
         ++stats_.l1_hits;
@@ -262,7 +273,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
         }
         return {{}, e.value};
       }
-      if (e.value && now < e.stale_until) stale = e.value;
+      if (e.value && now < cold_[slot].stale_until) stale = e.value;
     }
     ++stats_.l1_misses;
     emit(layer::l1, event::miss);
@@ -503,16 +514,15 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   }
   [[nodiscard]] std::string l2_tag(const std::string& tag) const { return options_.name + ":tag:" + tag; }
 
-  using slot_type = typename slot_policy<Key, Hash, KeyEq>::slot_type;
 
-  l1_entry& l1_slot(const Key& key) {
+  slot_type l1_slot(const Key& key) {
     auto slot = policy_.peek(key);
     if (slot == policy_.npos) {
       slot = policy_.insert(key, [this](slot_type evicted) { l1_reset(evicted); });
     } else {
       untag(slot);
     }
-    return entries_[slot];
+    return slot;
   }
 
   void l1_store(const Key& key, value_ptr v, const entry_options& opt,
@@ -520,34 +530,38 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     const auto now = clock_.now();
     auto ttl = jittered(opt.ttl, opt.ttl_jitter);
     if (l2_ttl) ttl = std::min(ttl, std::chrono::duration_cast<typename Clock::duration>(*l2_ttl));
-    l1_entry& e = l1_slot(key);
+    const slot_type slot = l1_slot(key);
+    hot_entry& e = policy_.payload(slot);
     e.value = std::move(v);
     e.fresh_until = now + ttl;
-    e.stale_until = e.fresh_until + std::chrono::duration_cast<typename Clock::duration>(opt.max_stale);
     e.refresh_at = opt.refresh_ahead > 0
                        ? now + std::chrono::duration_cast<typename Clock::duration>(ttl * opt.refresh_ahead)
                        : time_point::max();
-    tag(key, e, opt.tags);
+    cold_[slot].stale_until =
+        e.fresh_until + std::chrono::duration_cast<typename Clock::duration>(opt.max_stale);
+    tag(key, slot, opt.tags);
   }
 
   void l1_store_negative(const Key& key, const entry_options& opt) {
-    l1_entry& e = l1_slot(key);
+    const slot_type slot = l1_slot(key);
+    hot_entry& e = policy_.payload(slot);
     e.value = nullptr;
     e.fresh_until = clock_.now() + std::chrono::duration_cast<typename Clock::duration>(opt.negative_ttl);
-    e.stale_until = e.fresh_until;
     e.refresh_at = time_point::max();
+    cold_[slot].stale_until = e.fresh_until;
   }
 
   static constexpr std::size_t max_tags_per_entry = 8;
 
-  void tag(const Key& key, l1_entry& e, const std::vector<std::string>& tags) {
+  void tag(const Key& key, slot_type slot, const std::vector<std::string>& tags) {
+    auto& e = cold_[slot];
     const std::size_t n = std::min(tags.size(), max_tags_per_entry);
     e.tags.assign(tags.begin(), tags.begin() + static_cast<std::ptrdiff_t>(n));
     for (const auto& t : e.tags) tag_index_[t].insert(key);
   }
 
   void untag(slot_type slot) {
-    l1_entry& e = entries_[slot];
+    auto& e = cold_[slot];
     for (const auto& t : e.tags) {
       const auto it = tag_index_.find(t);
       if (it == tag_index_.end()) continue;
@@ -559,7 +573,8 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
 
   void l1_reset(slot_type slot) {
     untag(slot);
-    entries_[slot] = l1_entry{};
+    policy_.payload(slot) = hot_entry{};
+    cold_[slot] = cold_entry{};
   }
 
   bool l1_erase(const Key& key) {
@@ -583,16 +598,16 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   }
 
   void l1_clear() {
-    for (auto& e : entries_) e = l1_entry{};
+    policy_.clear();  // payloads are reset as slots are reused
+    for (auto& e : cold_) e = cold_entry{};
     tag_index_.clear();
-    policy_.clear();
   }
 
   executor_type executor_;
   cache_options<Key, Value> options_;
   Clock clock_;
-  slot_policy<Key, Hash, KeyEq> policy_;
-  std::vector<l1_entry> entries_;
+  slot_policy<Key, hot_entry, Hash, KeyEq> policy_;
+  std::vector<cold_entry> cold_;
   std::unordered_map<std::string, std::unordered_set<Key, Hash, KeyEq>> tag_index_;
   std::unordered_map<Key, std::shared_ptr<flight>, Hash, KeyEq> flights_;
   l2_breaker<Clock> breaker_;
@@ -639,7 +654,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
 /// Not thread-safe: use one cache from one thread or strand (its executor).
 /// Operations keep the cache's internals alive, so the handle may be
 /// destroyed while operations are pending; they then complete with error::closed.
-template <class Key, class Value, core::clock_source Clock = core::steady_clock, class Hash = std::hash<Key>,
+template <class Key, class Value, core::clock_source Clock = core::coarse_steady_clock, class Hash = std::hash<Key>,
           class KeyEq = std::equal_to<Key>>
 class layered_cache {
   using core_type = detail::cache_core<Key, Value, Clock, Hash, KeyEq>;

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
-#include <unordered_map>
+#include <bit>
 #include <utility>
 #include <vector>
 
@@ -26,6 +26,9 @@ struct identity_hash {
   std::size_t operator()(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h); }
 };
 }  // namespace detail
+
+/// The empty payload of a slot_policy that tracks keys only.
+struct no_payload {};
 
 /// Which eviction policy an L1 uses.
 enum class eviction_policy {
@@ -71,12 +74,16 @@ struct policy_options {
 /// window and frequency-heavy ones shrink it.
 ///
 /// @tparam Key     key type (copyable).
+/// @tparam Payload data stored next to each key (default: none); the owner
+///                 reaches it with payload(slot), in the same cache line as
+///                 the key, so a hit touches as little memory as possible.
 /// @tparam Hash    hash function object.
 /// @tparam KeyEq   equality function object.
 ///
 /// @par Thread safety
 /// None: one thread (or strand) at a time.
-template <class Key, class Hash = std::hash<Key>, class KeyEq = std::equal_to<Key>>
+template <class Key, class Payload = no_payload, class Hash = std::hash<Key>,
+          class KeyEq = std::equal_to<Key>>
 class slot_policy {
  public:
   /// Slot index type.
@@ -103,7 +110,9 @@ class slot_policy {
     }
     free_.reserve(capacity + 1);
     for (std::size_t i = capacity + 1; i-- > 0;) free_.push_back(static_cast<slot_type>(i));
-    index_.reserve(capacity + 1);
+    // Load factor at most 3/4 (linear probing stays short; the table stays small).
+    index_.assign(std::bit_ceil((capacity + 1) * 4 / 3 + 1), index_cell{});
+    index_mask_ = index_.size() - 1;
     if (kind_ == eviction_policy::lru) {
       window_target_ = static_cast<double>(capacity);
     } else {
@@ -119,7 +128,7 @@ class slot_policy {
   /// Maximum number of resident keys.
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   /// Number of resident keys.
-  [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
   /// Current maximum size of the admission window, in entries.
   [[nodiscard]] std::size_t window_capacity() const noexcept { return window_max_; }
 
@@ -128,25 +137,25 @@ class slot_policy {
   /// value and calls insert()). Both feed the frequency sketch and the
   /// hit-ratio sampler.
   slot_type find(const Key& key) {
-    const auto it = index_.find(key);
+    const std::uint64_t h = hash_of(key);
+    const slot_type slot = lookup(key, h);
     if (kind_ == eviction_policy::tinylfu) {
-      const std::uint64_t h = hash_of(key);
       sketch_.increment(h);
       if (!shadows_.empty() && (h >> 32U) < sample_threshold_) shadow_access(h);
     }
-    if (it == index_.end()) return npos;
-    on_hit(it->second);
-    return it->second;
+    if (slot != npos) on_hit(slot);
+    return slot;
   }
 
   /// The slot of `key` without recording an access, or `npos`.
-  [[nodiscard]] slot_type peek(const Key& key) const {
-    const auto it = index_.find(key);
-    return it == index_.end() ? npos : it->second;
-  }
+  [[nodiscard]] slot_type peek(const Key& key) const { return lookup(key, hash_of(key)); }
 
   /// The key resident in `slot` (which must be in use).
   [[nodiscard]] const Key& key_at(slot_type slot) const noexcept { return nodes_[slot].key; }
+  /// The payload of `slot`; reset to `Payload{}` when its key is evicted or erased.
+  [[nodiscard]] Payload& payload(slot_type slot) noexcept { return nodes_[slot].payload; }
+  /// @copydoc payload(slot_type)
+  [[nodiscard]] const Payload& payload(slot_type slot) const noexcept { return nodes_[slot].payload; }
 
   /// Makes `key` (not resident) resident and returns its slot. If the
   /// policy is over capacity afterwards it evicts one key — possibly one
@@ -158,17 +167,17 @@ class slot_policy {
     const slot_type slot = free_.back();
     free_.pop_back();
     nodes_[slot].key = key;
-    index_.emplace(key, slot);
+    index_insert(slot, hash_of(key));
     push_back(slot, window);
     if (kind_ == eviction_policy::lru) {
-      if (index_.size() > capacity_) evict(front(window), on_evict);
+      if (size_ > capacity_) evict(front(window), on_evict);
       return slot;
     }
     if (count_[window] > window_max_) {
       const slot_type candidate = front(window);
       move_to(candidate, probation);
-      if (index_.size() > capacity_) evict_from_main(candidate, on_evict);
-    } else if (index_.size() > capacity_) {
+      if (size_ > capacity_) evict_from_main(candidate, on_evict);
+    } else if (size_ > capacity_) {
       evict_from_main(npos, on_evict);
     }
     return slot;
@@ -176,22 +185,17 @@ class slot_policy {
 
   /// Removes `key` if resident; returns its former slot or `npos`.
   slot_type erase(const Key& key) {
-    const auto it = index_.find(key);
-    if (it == index_.end()) return npos;
-    const slot_type slot = it->second;
-    index_.erase(it);
-    unlink(slot);
-    free_.push_back(slot);
+    const slot_type slot = lookup(key, hash_of(key));
+    if (slot == npos) return npos;
+    remove(slot);
     return slot;
   }
 
-  /// Removes every key (the frequency sketch keeps its history).
+  /// Removes every key and resets every payload (the frequency sketch keeps its history).
   void clear() {
-    for (auto& [key, slot] : index_) {
-      unlink(slot);
-      free_.push_back(slot);
+    for (slot_type r = 0; r < regions; ++r) {
+      while (!empty(r)) remove(front(r));
     }
-    index_.clear();
   }
 
  private:
@@ -202,6 +206,7 @@ class slot_policy {
     slot_type prev = 0;
     slot_type next = 0;
     slot_type where = window;
+    [[no_unique_address]] Payload payload{};
   };
 
   [[nodiscard]] slot_type sentinel(slot_type r) const noexcept {
@@ -271,9 +276,60 @@ class slot_policy {
   template <class OnEvict>
   void evict(slot_type s, OnEvict& on_evict) {
     on_evict(s);
-    index_.erase(nodes_[s].key);
+    remove(s);
+  }
+
+  void remove(slot_type s) {
+    index_erase(s);
     unlink(s);
+    nodes_[s].payload = Payload{};
     free_.push_back(s);
+  }
+
+  // ---- flat index: open addressing with linear probing -------------------
+  // Cells hold a slot and 32 bits of the key's hash (which also pick the home
+  // cell), so a probe compares keys only when the hash bits match. The table
+  // has at least 4/3 as many cells as slots and never grows. Deletion
+  // shifts the following cluster back, so no tombstones accumulate.
+  struct index_cell {
+    slot_type slot = npos;
+    std::uint32_t hash = 0;
+  };
+
+  [[nodiscard]] slot_type lookup(const Key& key, std::uint64_t h) const {
+    const auto tag = static_cast<std::uint32_t>(h);
+    for (std::size_t i = tag & index_mask_;; i = (i + 1) & index_mask_) {
+      const index_cell& c = index_[i];
+      if (c.slot == npos) return npos;
+      if (c.hash == tag && KeyEq{}(nodes_[c.slot].key, key)) return c.slot;
+    }
+  }
+
+  void index_insert(slot_type slot, std::uint64_t h) {
+    const auto tag = static_cast<std::uint32_t>(h);
+    std::size_t i = tag & index_mask_;
+    while (index_[i].slot != npos) i = (i + 1) & index_mask_;
+    index_[i] = index_cell{slot, tag};
+    ++size_;
+  }
+
+  void index_erase(slot_type slot) {
+    const auto tag = static_cast<std::uint32_t>(hash_of(nodes_[slot].key));
+    std::size_t i = tag & index_mask_;
+    while (index_[i].slot != slot) i = (i + 1) & index_mask_;
+    for (std::size_t j = i;;) {
+      j = (j + 1) & index_mask_;
+      if (index_[j].slot == npos) break;
+      const std::size_t home = index_[j].hash & index_mask_;
+      // Move j back to the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (!stays) {
+        index_[i] = index_[j];
+        i = j;
+      }
+    }
+    index_[i] = index_cell{};
+    --size_;
   }
 
   // Over capacity: evict either the candidate (just moved from the window to
@@ -385,12 +441,14 @@ class slot_policy {
   detail::frequency_sketch sketch_;
   std::vector<node> nodes_;
   std::vector<slot_type> free_;
-  std::unordered_map<Key, slot_type, Hash, KeyEq> index_;
+  std::vector<index_cell> index_;
+  std::size_t index_mask_ = 0;
+  std::size_t size_ = 0;
   std::size_t count_[regions] = {0, 0, 0};
   std::size_t window_max_ = 1;
   std::size_t protected_max_ = 0;
   double window_target_ = 1.0;
-  std::vector<slot_policy<std::uint64_t, detail::identity_hash>> shadows_;
+  std::vector<slot_policy<std::uint64_t, no_payload, detail::identity_hash>> shadows_;
   std::uint64_t sample_threshold_ = 0;
   std::size_t epoch_ = 0;
   std::size_t sampled_ = 0;

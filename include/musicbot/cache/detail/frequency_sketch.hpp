@@ -18,10 +18,12 @@ namespace musicbot::cache::detail {
   return x ^ (x >> 31U);
 }
 
-// Four rows of `width` 4-bit counters packed 16 to a word. A key's counter
-// in row i is chosen by double hashing from one 64-bit hash. A small
-// doorkeeper bit set absorbs the first sighting of each key so that one-hit
-// wonders do not occupy the counters. Every `sample_size` increments all
+// Four rows of 4-bit counters packed 16 to a 64-bit word. To keep an
+// access to one cache line, a key's four counters all live in one 64-byte
+// block (8 words) chosen by its hash: row i uses word 2i or 2i + 1 of the
+// block and one of its 16 counters, both picked by further hash bits. A small
+// doorkeeper bit set absorbs the first sighting of each key so one-hit
+// wonders do not occupy counters. Every `sample_size` increments all
 // counters are halved and the doorkeeper is cleared, so old popularity fades.
 class frequency_sketch {
  public:
@@ -30,10 +32,10 @@ class frequency_sketch {
   explicit frequency_sketch(std::size_t capacity, std::size_t sample_factor = 10,
                             bool doorkeeper = true)
       : doorkeeper_(doorkeeper) {
-    const std::size_t width = std::bit_ceil(std::max<std::size_t>(capacity, 16));
-    width_mask_ = width - 1;
-    words_per_row_ = width / 16;
-    table_.assign(words_per_row_ * rows, 0);
+    // About one counter per row per cached entry.
+    const std::size_t width = std::bit_ceil(std::max<std::size_t>(capacity, 32));
+    block_mask_ = width / 32 - 1;
+    table_.assign((block_mask_ + 1) * 8, 0);
     door_.assign(std::max<std::size_t>(width / 64, 1), 0);
     door_mask_ = door_.size() * 64 - 1;
     sample_size_ = std::max<std::size_t>(capacity, 1) * sample_factor;
@@ -48,7 +50,8 @@ class frequency_sketch {
       door_word |= door_bit;
     } else {
       bool added = false;
-      for (unsigned row = 0; row < rows; ++row) added |= increment_at(row, index(h, row));
+      std::uint64_t* block = &table_[block_of(h)];
+      for (unsigned row = 0; row < rows; ++row) added |= increment_at(block, h, row);
       if (!added) return;
     }
     if (++additions_ >= sample_size_) age();
@@ -57,7 +60,8 @@ class frequency_sketch {
   // Estimated number of recent accesses (0..max_count + 1).
   [[nodiscard]] unsigned estimate(std::uint64_t h) const noexcept {
     unsigned best = max_count;
-    for (unsigned row = 0; row < rows; ++row) best = std::min(best, count_at(row, index(h, row)));
+    const std::uint64_t* block = &table_[block_of(h)];
+    for (unsigned row = 0; row < rows; ++row) best = std::min(best, count_at(block, h, row));
     const std::uint64_t d = door_index(h);
     const bool seen = doorkeeper_ && ((door_[d >> 6U] >> (d & 63U)) & 1U) != 0;
     return best + (seen ? 1U : 0U);
@@ -68,21 +72,25 @@ class frequency_sketch {
  private:
   static constexpr unsigned rows = 4;
 
-  [[nodiscard]] std::size_t index(std::uint64_t h, unsigned row) const noexcept {
-    const std::uint64_t h2 = (h >> 32U) | 1U;
-    const std::uint64_t v = mix64(h + h2 * (row + 1U));
-    return static_cast<std::size_t>(v) & width_mask_;
+  [[nodiscard]] std::size_t block_of(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(h >> 40U & block_mask_) * 8;
+  }
+  // Word (2 row + one hash bit) and counter (4 hash bits) of `row`.
+  [[nodiscard]] static unsigned word_of(std::uint64_t h, unsigned row) noexcept {
+    return 2 * row + static_cast<unsigned>((h >> (32U + row)) & 1U);
+  }
+  [[nodiscard]] static unsigned shift_of(std::uint64_t h, unsigned row) noexcept {
+    return static_cast<unsigned>((h >> (4U * row)) & 15U) * 4U;
   }
   [[nodiscard]] std::uint64_t door_index(std::uint64_t h) const noexcept {
     return (h * 0x9e3779b97f4a7c15ULL >> 20U) & door_mask_;
   }
-  [[nodiscard]] unsigned count_at(unsigned row, std::size_t i) const noexcept {
-    const std::uint64_t word = table_[row * words_per_row_ + (i >> 4U)];
-    return static_cast<unsigned>((word >> ((i & 15U) * 4U)) & 0xFU);
+  [[nodiscard]] static unsigned count_at(const std::uint64_t* block, std::uint64_t h, unsigned row) noexcept {
+    return static_cast<unsigned>((block[word_of(h, row)] >> shift_of(h, row)) & 0xFU);
   }
-  bool increment_at(unsigned row, std::size_t i) noexcept {
-    std::uint64_t& word = table_[row * words_per_row_ + (i >> 4U)];
-    const unsigned shift = static_cast<unsigned>((i & 15U) * 4U);
+  static bool increment_at(std::uint64_t* block, std::uint64_t h, unsigned row) noexcept {
+    std::uint64_t& word = block[word_of(h, row)];
+    const unsigned shift = shift_of(h, row);
     if (((word >> shift) & 0xFU) == max_count) return false;
     word += std::uint64_t{1} << shift;
     return true;
@@ -96,8 +104,7 @@ class frequency_sketch {
   bool doorkeeper_ = true;
   std::vector<std::uint64_t> table_;
   std::vector<std::uint64_t> door_;
-  std::size_t width_mask_ = 0;
-  std::size_t words_per_row_ = 0;
+  std::size_t block_mask_ = 0;
   std::uint64_t door_mask_ = 0;
   std::size_t additions_ = 0;
   std::size_t sample_size_ = 0;
