@@ -1,0 +1,619 @@
+// Guild music sessions. Each use case mutates the guild's queue
+// synchronously (so concurrent commands never see a half-applied change),
+// then awaits the player update and schedules a coalesced persist.
+#include <musicbot/music/session_manager.hpp>
+
+#include <musicbot/lavalink/node_pool.hpp>
+#include <musicbot/queue/validation.hpp>
+#include <musicbot/store/repository.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace musicbot::music {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string guild_key(std::uint64_t guild_id) { return std::to_string(guild_id); }
+
+queue::track from_lavalink(const lavalink::track& t, std::uint64_t requester) {
+  queue::track out;
+  out.encoded = t.encoded;
+  out.identifier = t.info.identifier;
+  out.title = t.info.title;
+  out.author = t.info.author;
+  out.length = std::chrono::milliseconds(t.info.length_ms);
+  out.is_stream = t.info.is_stream;
+  out.uri = t.info.uri.value_or("");
+  out.source = t.info.source_name;
+  out.artwork_url = t.info.artwork_url.value_or("");
+  out.requester_id = requester;
+  out.added_at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  return out;
+}
+
+lavalink::player_update play_update(const queue::track& t, std::chrono::milliseconds position, bool paused, int volume) {
+  lavalink::player_update u;
+  lavalink::track_update tu;
+  tu.encoded = lavalink::omissible<std::string>(t.encoded);
+  u.track = std::move(tu);
+  if (position.count() > 0) u.position_ms = position.count();
+  u.paused = paused;
+  u.volume = volume;
+  return u;
+}
+
+lavalink::player_update stop_update() {
+  lavalink::player_update u;
+  lavalink::track_update tu;
+  tu.encoded = lavalink::omissible<std::string>(nullptr);
+  u.track = std::move(tu);
+  return u;
+}
+
+}  // namespace
+
+namespace detail {
+
+struct guild_session {
+  guild_session(std::uint64_t id, const session_options& o, const asio::any_io_executor& ex)
+      : guild_id(id), queue(o.limits, id ^ 0x9e3779b97f4a7c15ULL), volume(o.default_volume), idle_timer(ex) {}
+
+  std::uint64_t guild_id;
+  queue::music_queue queue;
+  bool paused = false;
+  int volume;
+  bool autoplay = false;
+  std::deque<std::string> recent;  // dedup keys of recently played tracks, newest last
+  bool persist_in_flight = false;
+  bool persist_dirty = false;
+  bool idle_armed = false;
+  asio::steady_timer idle_timer;
+};
+
+class manager_impl : public std::enable_shared_from_this<manager_impl> {
+ public:
+  manager_impl(asio::any_io_executor ex, lavalink::node_pool& p, store::database& d, session_options o)
+      : executor(std::move(ex)), pool(p), db(d), options(std::move(o)) {
+    if (!options.logger) options.logger = spdlog::default_logger();
+    if (options.max_sessions == 0) throw std::invalid_argument("session_options: max_sessions must be > 0");
+    if (options.default_volume < 0 || options.default_volume > 200) {
+      throw std::invalid_argument("session_options: default_volume must be 0-200");
+    }
+    if (options.idle_disconnect.count() <= 0) throw std::invalid_argument("session_options: idle_disconnect must be > 0");
+    if (auto v = queue::validate(options.limits); !v) {
+      throw std::invalid_argument("session_options: invalid queue limits: " + v.error().message());
+    }
+    query.allowed_prefixes = options.search_prefixes;
+    query.default_prefix = options.default_search_prefix;
+    query.max_length = options.max_query_length;
+  }
+
+  asio::any_io_executor executor;
+  lavalink::node_pool& pool;
+  store::database& db;
+  session_options options;
+  queue::query_policy query;
+  std::unordered_map<std::uint64_t, std::unique_ptr<guild_session>> sessions;
+  session_manager::now_playing_handler now_playing;
+  session_manager::idle_handler idle;
+
+  template <class Handler, class... Args>
+  void complete(Handler h, Args&&... args) {
+    auto ex = asio::get_associated_executor(h, executor);
+    asio::dispatch(ex, [h = std::move(h), ... a = std::forward<Args>(args)]() mutable { std::move(h)(std::move(a)...); });
+  }
+
+  guild_session* find(std::uint64_t guild_id) {
+    const auto it = sessions.find(guild_id);
+    return it == sessions.end() ? nullptr : it->second.get();
+  }
+
+  guild_session* get_or_create(std::uint64_t guild_id) {
+    if (auto* s = find(guild_id)) return s;
+    if (sessions.size() >= options.max_sessions) return nullptr;
+    auto [it, _] = sessions.emplace(guild_id, std::make_unique<guild_session>(guild_id, options, executor));
+    return it->second.get();
+  }
+
+  // --- persistence: coalesced, the last state always lands -------------
+  void persist(guild_session& s) {
+    if (s.persist_in_flight) {
+      s.persist_dirty = true;
+      return;
+    }
+    s.persist_in_flight = true;
+    s.persist_dirty = false;
+    auto state = s.queue.state(current_position(s));
+    const auto guild_id = s.guild_id;
+    db.async_replace_queue(guild_id, std::move(state),
+                           [self = shared_from_this(), guild_id](error_code ec, std::uint64_t /*version*/) {
+                             auto* again = self->find(guild_id);
+                             if (ec) self->options.logger->warn("music: persisting guild {} failed: {}", guild_id, ec.message());
+                             if (again == nullptr) return;
+                             again->persist_in_flight = false;
+                             if (again->persist_dirty) self->persist(*again);
+                           });
+  }
+
+  std::chrono::milliseconds current_position(const guild_session& s) const {
+    if (auto snap = pool.player(guild_key(s.guild_id)); snap && snap->track) {
+      return std::chrono::milliseconds(snap->position_ms);
+    }
+    return std::chrono::milliseconds(0);
+  }
+
+  // --- idle handling ---------------------------------------------------
+  void touch(guild_session& s) {
+    const bool idle_now = s.queue.current() == nullptr || s.paused;
+    if (!idle_now) {
+      if (s.idle_armed) {
+        s.idle_armed = false;
+        s.idle_timer.cancel();
+      }
+      return;
+    }
+    if (s.idle_armed) return;
+    s.idle_armed = true;
+    s.idle_timer.expires_after(options.idle_disconnect);
+    const auto guild_id = s.guild_id;
+    s.idle_timer.async_wait([self = shared_from_this(), guild_id](error_code ec) {
+      if (ec) return;
+      auto* session = self->find(guild_id);
+      if (session == nullptr || !session->idle_armed) return;
+      self->options.logger->info("music: guild {} idle, leaving", guild_id);
+      asio::co_spawn(self->executor, self->leave(guild_id), asio::detached);
+      if (self->idle) self->idle(guild_id);
+    });
+  }
+
+  // --- playback ----------------------------------------------------------
+  asio::awaitable<error_code> start_current(guild_session& s, std::chrono::milliseconds position = {}) {
+    const auto guild_id = s.guild_id;
+    const auto* current = s.queue.current();
+    if (current == nullptr) co_return error_code{};
+    const auto t = *current;
+    remember(s, t);
+    auto [ec, player] = co_await pool.async_update_player(guild_key(guild_id), play_update(t, position, s.paused, s.volume), use_tuple);
+    (void)player;
+    if (ec) {
+      options.logger->warn("music: starting a track in guild {} failed: {}", guild_id, ec.message());
+      co_return ec;
+    }
+    if (now_playing) now_playing(guild_id, t);
+    co_return error_code{};
+  }
+
+  void remember(guild_session& s, const queue::track& t) {
+    s.recent.push_back(t.dedup_key());
+    while (s.recent.size() > options.autoplay_history) s.recent.pop_front();
+  }
+
+  // Autoplay: search around the last track's author and queue the first
+  // result not among the recent tracks.
+  asio::awaitable<bool> autoplay_next(guild_session& s, const queue::track& last) {
+    const auto guild_id = s.guild_id;
+    std::string seed = last.author.empty() ? last.title : last.author;
+    if (seed.empty()) co_return false;
+    auto cleaned = queue::clean_search_query(seed, query);
+    if (!cleaned) co_return false;
+    auto [ec, result] = co_await pool.async_load_tracks(*cleaned, use_tuple);
+    auto* again = find(guild_id);
+    if (ec || again == nullptr) co_return false;
+    const auto* list = std::get_if<std::vector<lavalink::track>>(&result.data);
+    if (list == nullptr) co_return false;
+    for (const auto& candidate : *list) {
+      auto t = from_lavalink(candidate, 0);
+      if (std::find(again->recent.begin(), again->recent.end(), t.dedup_key()) != again->recent.end()) continue;
+      if (!again->queue.play_or_add(std::move(t))) co_return false;
+      co_return true;
+    }
+    co_return false;
+  }
+
+  asio::awaitable<void> on_track_end(std::uint64_t guild_id, bool may_start_next) {
+    auto* s = find(guild_id);
+    if (s == nullptr || !may_start_next) co_return;
+    const auto ended = s->queue.current() ? std::optional<queue::track>(*s->queue.current()) : std::nullopt;
+    const auto* next = s->queue.advance();
+    if (next == nullptr && s->autoplay && ended) {
+      if (co_await autoplay_next(*s, *ended)) {
+        s = find(guild_id);
+        if (s == nullptr) co_return;
+      }
+    }
+    if (s->queue.current() != nullptr) (void)co_await start_current(*s);
+    if ((s = find(guild_id)) == nullptr) co_return;
+    persist(*s);
+    touch(*s);
+  }
+
+  asio::awaitable<void> leave(std::uint64_t guild_id) {
+    auto* s = find(guild_id);
+    if (s == nullptr) co_return;
+    s->idle_timer.cancel();
+    s->queue.stop();
+    auto state = s->queue.state();
+    sessions.erase(guild_id);  // memory is bounded: the store keeps the queue
+    (void)co_await db.async_replace_queue(guild_id, std::move(state), use_tuple);
+    (void)co_await pool.async_destroy_player(guild_key(guild_id), use_tuple);
+  }
+};
+
+}  // namespace detail
+
+session_manager::session_manager(asio::any_io_executor executor, lavalink::node_pool& pool, store::database& db,
+                                 session_options options)
+    : impl_(std::make_shared<detail::manager_impl>(std::move(executor), pool, db, std::move(options))) {
+  std::weak_ptr<detail::manager_impl> weak = impl_;
+  pool.on_event([weak](const lavalink::node&, const lavalink::message& m) {
+    auto impl = weak.lock();
+    if (!impl) return;
+    if (const auto* end = std::get_if<lavalink::track_end_event>(&m)) {
+      std::uint64_t guild_id = 0;
+      try {
+        guild_id = std::stoull(end->guild_id);
+      } catch (...) {
+        return;
+      }
+      asio::co_spawn(impl->executor, impl->on_track_end(guild_id, end->may_start_next()), asio::detached);
+    }
+  });
+}
+
+session_manager::~session_manager() {
+  for (auto& [_, s] : impl_->sessions) s->idle_timer.cancel();
+}
+
+void session_manager::on_now_playing(now_playing_handler handler) { impl_->now_playing = std::move(handler); }
+void session_manager::on_idle(idle_handler handler) { impl_->idle = std::move(handler); }
+
+void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std::string query_text,
+                              value_handler<play_outcome> h) {
+  auto impl = impl_;
+  asio::co_spawn(
+      impl->executor,
+      [impl, guild_id, user_id, query_text = std::move(query_text), h = std::move(h)]() mutable -> asio::awaitable<void> {
+        auto parsed = queue::parse_play_input(query_text, impl->query);
+        if (!parsed) {
+          impl->complete(std::move(h), error_code(error::invalid_query), play_outcome{});
+          co_return;
+        }
+        if (impl->find(guild_id) == nullptr && impl->sessions.size() >= impl->options.max_sessions) {
+          impl->complete(std::move(h), error_code(error::too_many_sessions), play_outcome{});
+          co_return;
+        }
+        auto [ec, result] = co_await impl->pool.async_load_tracks(parsed->identifier, use_tuple);
+        if (ec) {
+          impl->complete(std::move(h), ec, play_outcome{});
+          co_return;
+        }
+        play_outcome out;
+        std::vector<queue::track> tracks;
+        if (const auto* one = std::get_if<lavalink::track>(&result.data)) {
+          tracks.push_back(from_lavalink(*one, user_id));
+        } else if (const auto* list = std::get_if<std::vector<lavalink::track>>(&result.data); list && !list->empty()) {
+          tracks.push_back(from_lavalink(list->front(), user_id));  // a search plays its best match
+        } else if (const auto* pl = std::get_if<lavalink::playlist>(&result.data)) {
+          out.playlist_name = pl->info.name;
+          for (const auto& t : pl->tracks) tracks.push_back(from_lavalink(t, user_id));
+        } else if (std::holds_alternative<lavalink::exception_info>(result.data)) {
+          impl->complete(std::move(h), error_code(error::load_failed), play_outcome{});
+          co_return;
+        }
+        if (tracks.empty()) {
+          impl->complete(std::move(h), error_code(error::no_results), play_outcome{});
+          co_return;
+        }
+        auto* s = impl->get_or_create(guild_id);
+        if (s == nullptr) {
+          impl->complete(std::move(h), error_code(error::too_many_sessions), play_outcome{});
+          co_return;
+        }
+        const bool was_idle = s->queue.current() == nullptr;
+        out.position = s->queue.size();
+        if (was_idle) {
+          auto first = tracks.front();
+          if (auto r = s->queue.play_or_add(std::move(first)); !r) {
+            impl->complete(std::move(h), error_code(error::queue_full), play_outcome{});
+            co_return;
+          }
+          std::vector<queue::track> rest(tracks.begin() + 1, tracks.end());
+          if (!rest.empty() && !s->queue.add_all(std::move(rest))) tracks.resize(1);  // the rest did not fit
+          out.started = true;
+        } else if (auto r = s->queue.add_all(tracks); !r) {
+          impl->complete(std::move(h), error_code(error::queue_full), play_outcome{});
+          co_return;
+        }
+        out.added = std::move(tracks);
+        if (out.started) {
+          if (auto start_ec = co_await impl->start_current(*s); start_ec) {
+            s = impl->find(guild_id);
+            if (s != nullptr) {
+              s->queue.stop();
+              impl->persist(*s);
+            }
+            impl->complete(std::move(h), error_code(error::player_unavailable), play_outcome{});
+            co_return;
+          }
+        }
+        if ((s = impl->find(guild_id)) != nullptr) {
+          impl->persist(*s);
+          impl->touch(*s);
+        }
+        impl->complete(std::move(h), error_code{}, std::move(out));
+      },
+      asio::detached);
+}
+
+namespace {
+
+// Runs `body(session)` for an existing session; body returns a coroutine
+// yielding the error to report. No session means nothing is playing.
+template <class Body>
+void run_void(const std::shared_ptr<detail::manager_impl>& impl, std::uint64_t guild_id,
+              asio::any_completion_handler<void(error_code)> h, Body body) {
+  asio::co_spawn(
+      impl->executor,
+      [impl, guild_id, h = std::move(h), body = std::move(body)]() mutable -> asio::awaitable<void> {
+        auto* s = impl->find(guild_id);
+        if (s == nullptr) {
+          impl->complete(std::move(h), error_code(error::nothing_playing));
+          co_return;
+        }
+        const error_code ec = co_await body(*s);
+        if ((s = impl->find(guild_id)) != nullptr && !ec) {
+          impl->persist(*s);
+          impl->touch(*s);
+        }
+        impl->complete(std::move(h), ec);
+      },
+      asio::detached);
+}
+
+}  // namespace
+
+void session_manager::do_pause(std::uint64_t guild_id, bool paused, void_handler h) {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, paused](detail::guild_session& s) -> asio::awaitable<error_code> {
+    if (s.queue.current() == nullptr) co_return error::nothing_playing;
+    s.paused = paused;
+    lavalink::player_update u;
+    u.paused = paused;
+    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    (void)p;
+    co_return ec;
+  });
+}
+
+void session_manager::do_skip(std::uint64_t guild_id, value_handler<std::optional<queue::track>> h) {
+  auto impl = impl_;
+  asio::co_spawn(
+      impl->executor,
+      [impl, guild_id, h = std::move(h)]() mutable -> asio::awaitable<void> {
+        auto* s = impl->find(guild_id);
+        if (s == nullptr || s->queue.current() == nullptr) {
+          impl->complete(std::move(h), error_code(error::nothing_playing), std::optional<queue::track>{});
+          co_return;
+        }
+        const auto ended = *s->queue.current();
+        auto next = s->queue.skip();
+        if (next && *next == nullptr && s->autoplay) (void)co_await impl->autoplay_next(*s, ended);
+        if ((s = impl->find(guild_id)) == nullptr) co_return;
+        error_code ec;
+        std::optional<queue::track> now;
+        if (s->queue.current() != nullptr) {
+          now = *s->queue.current();
+          ec = co_await impl->start_current(*s);
+        } else {
+          auto [stop_ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
+          (void)p;
+          ec = stop_ec;
+        }
+        if ((s = impl->find(guild_id)) != nullptr) {
+          impl->persist(*s);
+          impl->touch(*s);
+        }
+        impl->complete(std::move(h), ec, std::move(now));
+      },
+      asio::detached);
+}
+
+void session_manager::do_stop(std::uint64_t guild_id, void_handler h) {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, guild_id](detail::guild_session& s) -> asio::awaitable<error_code> {
+    if (s.queue.current() == nullptr) co_return error::nothing_playing;
+    s.queue.stop();
+    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
+    (void)p;
+    co_return ec;
+  });
+}
+
+void session_manager::do_seek(std::uint64_t guild_id, std::chrono::milliseconds position, void_handler h) {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, position](detail::guild_session& s) -> asio::awaitable<error_code> {
+    const auto* current = s.queue.current();
+    if (current == nullptr) co_return error::nothing_playing;
+    if (current->is_stream) co_return error::not_seekable;
+    if (position.count() < 0 || position > current->length) co_return error::out_of_range;
+    lavalink::player_update u;
+    u.position_ms = position.count();
+    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    (void)p;
+    co_return ec;
+  });
+}
+
+void session_manager::do_volume(std::uint64_t guild_id, int volume, void_handler h) {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, volume](detail::guild_session& s) -> asio::awaitable<error_code> {
+    if (volume < 0 || volume > 200) co_return error::invalid_value;
+    s.volume = volume;
+    if (s.queue.current() == nullptr) co_return error_code{};
+    lavalink::player_update u;
+    u.volume = volume;
+    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    (void)p;
+    co_return ec;
+  });
+}
+
+void session_manager::do_loop(std::uint64_t guild_id, queue::loop_mode mode, void_handler h) {
+  run_void(impl_, guild_id, std::move(h), [mode](detail::guild_session& s) -> asio::awaitable<error_code> {
+    s.queue.set_loop(mode);
+    if (mode != queue::loop_mode::off) s.autoplay = false;  // the later choice wins (guild_settings rules)
+    co_return error_code{};
+  });
+}
+
+void session_manager::do_autoplay(std::uint64_t guild_id, bool on, void_handler h) {
+  run_void(impl_, guild_id, std::move(h), [on](detail::guild_session& s) -> asio::awaitable<error_code> {
+    if (on && s.queue.loop() != queue::loop_mode::off) co_return error::invalid_value;
+    s.autoplay = on;
+    co_return error_code{};
+  });
+}
+
+void session_manager::do_shuffle(std::uint64_t guild_id, void_handler h) {
+  run_void(impl_, guild_id, std::move(h), [](detail::guild_session& s) -> asio::awaitable<error_code> {
+    s.queue.shuffle();
+    co_return error_code{};
+  });
+}
+
+void session_manager::do_remove(std::uint64_t guild_id, std::size_t position, value_handler<queue::track> h) {
+  auto impl = impl_;
+  auto* s = impl->find(guild_id);
+  if (s == nullptr) return impl->complete(std::move(h), error_code(error::nothing_playing), queue::track{});
+  auto removed = s->queue.remove(position);
+  if (!removed) return impl->complete(std::move(h), error_code(error::out_of_range), queue::track{});
+  impl->persist(*s);
+  impl->complete(std::move(h), error_code{}, std::move(*removed));
+}
+
+void session_manager::do_move(std::uint64_t guild_id, std::size_t from, std::size_t to, void_handler h) {
+  run_void(impl_, guild_id, std::move(h), [from, to](detail::guild_session& s) -> asio::awaitable<error_code> {
+    if (!s.queue.move(from, to)) co_return error::out_of_range;
+    co_return error_code{};
+  });
+}
+
+void session_manager::do_clear(std::uint64_t guild_id, value_handler<std::size_t> h) {
+  auto* s = impl_->find(guild_id);
+  if (s == nullptr) return impl_->complete(std::move(h), error_code(error::nothing_playing), std::size_t{0});
+  const auto n = s->queue.clear();
+  impl_->persist(*s);
+  impl_->complete(std::move(h), error_code{}, n);
+}
+
+void session_manager::do_leave(std::uint64_t guild_id, void_handler h) {
+  auto impl = impl_;
+  asio::co_spawn(
+      impl->executor,
+      [impl, guild_id, h = std::move(h)]() mutable -> asio::awaitable<void> {
+        co_await impl->leave(guild_id);
+        impl->complete(std::move(h), error_code{});
+      },
+      asio::detached);
+}
+
+void session_manager::do_restore(value_handler<std::size_t> h) {
+  auto impl = impl_;
+  asio::co_spawn(
+      impl->executor,
+      [impl, h = std::move(h)]() mutable -> asio::awaitable<void> {
+        auto [ec, guilds] = co_await impl->db.async_list_queues(use_tuple);
+        if (ec) {
+          impl->complete(std::move(h), ec, std::size_t{0});
+          co_return;
+        }
+        std::size_t restored = 0;
+        for (const auto guild_id : guilds) {
+          auto [load_ec, stored] = co_await impl->db.async_load_queue(guild_id, use_tuple);
+          if (load_ec || !stored || (!stored->state.current && stored->state.upcoming.empty())) continue;
+          auto* s = impl->get_or_create(guild_id);
+          if (s == nullptr) break;  // the session cap: the rest stay in the store
+          const auto position = stored->state.position;
+          if (!s->queue.restore(std::move(stored->state))) continue;
+          ++restored;
+          if (s->queue.current() != nullptr) (void)co_await impl->start_current(*s, position);
+          if ((s = impl->find(guild_id)) != nullptr) impl->touch(*s);
+        }
+        impl->complete(std::move(h), error_code{}, restored);
+      },
+      asio::detached);
+}
+
+void session_manager::do_persist_all(void_handler h) {
+  auto impl = impl_;
+  asio::co_spawn(
+      impl->executor,
+      [impl, h = std::move(h)]() mutable -> asio::awaitable<void> {
+        error_code first;
+        std::vector<std::uint64_t> ids;
+        for (const auto& [id, _] : impl->sessions) ids.push_back(id);
+        for (const auto id : ids) {
+          auto* s = impl->find(id);
+          if (s == nullptr) continue;
+          auto [ec, version] = co_await impl->db.async_replace_queue(id, s->queue.state(impl->current_position(*s)), use_tuple);
+          (void)version;
+          if (ec && !first) first = ec;
+        }
+        impl->complete(std::move(h), first);
+      },
+      asio::detached);
+}
+
+std::optional<session_view> session_manager::view(std::uint64_t guild_id) const {
+  const auto* s = impl_->find(guild_id);
+  if (s == nullptr) return std::nullopt;
+  session_view v;
+  v.guild_id = guild_id;
+  if (const auto* c = s->queue.current()) v.current = *c;
+  v.position = impl_->current_position(*s);
+  v.paused = s->paused;
+  v.volume = s->volume;
+  v.loop = s->queue.loop();
+  v.autoplay = s->autoplay;
+  v.queued = s->queue.size();
+  v.remaining = s->queue.remaining_duration(v.position);
+  if (auto snap = impl_->pool.player(guild_key(guild_id))) v.node = snap->node;
+  return v;
+}
+
+std::optional<queue::queue_page> session_manager::page(std::uint64_t guild_id, std::size_t page_index,
+                                                       std::size_t page_size) const {
+  const auto* s = impl_->find(guild_id);
+  if (s == nullptr) return std::nullopt;
+  auto p = s->queue.page(page_index, page_size);
+  if (!p) return std::nullopt;
+  return std::move(*p);
+}
+
+std::size_t session_manager::session_count() const noexcept { return impl_->sessions.size(); }
+
+std::size_t session_manager::playing_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& [_, s] : impl_->sessions) n += s->queue.current() != nullptr ? 1U : 0U;
+  return n;
+}
+
+}  // namespace musicbot::music

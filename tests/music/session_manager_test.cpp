@@ -1,0 +1,267 @@
+// Music sessions against the testing kit's fake Lavalink node (loopback,
+// time-scaled playback) and a real SQLite store.
+#include <musicbot/lavalink/node_pool.hpp>
+#include <musicbot/music/session_manager.hpp>
+#include <musicbot/store/sqlite_store.hpp>
+#include <musicbot/testing/fake_lavalink.hpp>
+
+#include <musicbot_test/process.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using boost::system::error_code;
+using musicbot::music::error;
+using musicbot::music::play_outcome;
+
+constexpr std::uint64_t guild = 41771983423143937ULL;
+constexpr std::uint64_t user = 597869602013315072ULL;
+
+template <class Cond>
+bool run_until(asio::io_context& ioc, Cond cond, std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ioc.run_for(5ms);
+  }
+  return true;
+}
+
+class MusicSessions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    musicbot::testing::fake_lavalink_options fo;
+    fo.time_scale = 200.0;  // a 30 s track ends in 150 ms
+    fo.player_update_interval = 100ms;
+    fake = std::make_unique<musicbot::testing::fake_lavalink>(ioc.get_executor(), fo);
+    ASSERT_TRUE(fake->load_catalog(MUSICBOT_TESTDATA_DIR "/lavalink/tracks.json"));
+    auto port = fake->start();
+    ASSERT_TRUE(port);
+
+    musicbot::lavalink::pool_options po;
+    po.user_id = "1173917793654013952";
+    pool = std::make_unique<musicbot::lavalink::node_pool>(ioc.get_executor(), po);
+    musicbot::lavalink::node_options no;
+    no.name = "fake-1";
+    no.url = "http://127.0.0.1:" + std::to_string(*port);
+    no.password = musicbot::core::secret("youshallnotpass");
+    pool->add_node(no);
+    pool->start();
+    ASSERT_TRUE(run_until(ioc, [&] { return pool->best_node() != nullptr; }));
+
+    open_store();
+    make_manager();
+  }
+
+  void open_store() {
+    musicbot::store::sqlite_config sc;
+    sc.path = dir.path() + "/music.db";
+    db = std::make_unique<musicbot::store::sqlite_store>(ioc.get_executor(), sc);
+    std::optional<error_code> started;
+    db->async_start([&](error_code ec) { started = ec; });
+    ASSERT_TRUE(run_until(ioc, [&] { return started.has_value(); }));
+    ASSERT_FALSE(*started) << started->message();
+  }
+
+  void make_manager() {
+    musicbot::music::session_options so;
+    so.idle_disconnect = 2s;
+    manager = std::make_unique<musicbot::music::session_manager>(ioc.get_executor(), *pool, *db, so);
+  }
+
+  std::pair<error_code, play_outcome> play(const std::string& query) {
+    std::optional<std::pair<error_code, play_outcome>> r;
+    manager->async_play(guild, user, query, [&](error_code ec, play_outcome o) { r.emplace(ec, std::move(o)); });
+    EXPECT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+    return r.value_or(std::pair<error_code, play_outcome>{});
+  }
+
+  std::optional<musicbot::store::stored_queue> stored() {
+    std::optional<std::optional<musicbot::store::stored_queue>> r;
+    db->async_load_queue(guild, [&](error_code, std::optional<musicbot::store::stored_queue> q) { r = std::move(q); });
+    EXPECT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+    return r.value_or(std::nullopt);
+  }
+
+  void TearDown() override {
+    manager.reset();
+    pool->stop();
+    fake->stop();
+    ioc.run_for(50ms);
+  }
+
+  asio::io_context ioc;
+  musicbot_test::temp_dir dir{"musicbot-music"};
+  std::unique_ptr<musicbot::testing::fake_lavalink> fake;
+  std::unique_ptr<musicbot::lavalink::node_pool> pool;
+  std::unique_ptr<musicbot::store::sqlite_store> db;
+  std::unique_ptr<musicbot::music::session_manager> manager;
+};
+
+TEST_F(MusicSessions, PlayStartsThenQueues) {
+  auto [ec, first] = play("Riptide");
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(first.started);
+  ASSERT_EQ(first.added.size(), 1U);
+  EXPECT_NE(first.added[0].title.find("Riptide"), std::string::npos);
+  EXPECT_EQ(first.added[0].requester_id, user);
+
+  auto [ec2, second] = play("ytsearch:Rita Ora");
+  ASSERT_FALSE(ec2) << ec2.message();
+  EXPECT_FALSE(second.started);
+  EXPECT_EQ(second.position, 0U);
+
+  const auto view = manager->view(guild);
+  ASSERT_TRUE(view);
+  ASSERT_TRUE(view->current);
+  EXPECT_NE(view->current->title.find("Riptide"), std::string::npos);
+  EXPECT_EQ(view->queued, 1U);
+  EXPECT_EQ(view->node, "fake-1");
+  // The store has the same queue, committed.
+  ASSERT_TRUE(run_until(ioc, [&] {
+    auto q = stored();
+    return q && q->state.current && q->state.upcoming.size() == 1;
+  }));
+}
+
+TEST_F(MusicSessions, NaturalEndAdvancesToNextTrack) {
+  ASSERT_FALSE(play("Death of Me").first);  // 30 s track: 150 ms at 200x
+  ASSERT_FALSE(play("Rita Ora").first);
+  ASSERT_TRUE(run_until(ioc, [&] {
+    const auto v = manager->view(guild);
+    return v && v->current && v->current->title.find("Rita Ora") != std::string::npos;
+  })) << "the next track did not start after the first ended";
+  EXPECT_EQ(manager->view(guild)->queued, 0U);
+}
+
+TEST_F(MusicSessions, LoopTrackReplaysSameTrack) {
+  ASSERT_FALSE(play("Death of Me").first);
+  std::optional<error_code> looped;
+  manager->async_set_loop(guild, musicbot::queue::loop_mode::track, [&](error_code e) { looped = e; });
+  ASSERT_TRUE(run_until(ioc, [&] { return looped.has_value(); }));
+  ASSERT_FALSE(*looped);
+  int starts = 0;
+  manager->on_now_playing([&](std::uint64_t, const musicbot::queue::track& t) {
+    EXPECT_EQ(t.title, "Death of Me");
+    ++starts;
+  });
+  ASSERT_TRUE(run_until(ioc, [&] { return starts >= 2; })) << "loop track did not replay";
+}
+
+TEST_F(MusicSessions, BadInputIsRefusedWithClearErrors) {
+  EXPECT_EQ(play("").first, error::invalid_query);
+  EXPECT_EQ(play("http://127.0.0.1/admin").first, error::invalid_query);
+  EXPECT_EQ(play("evilsearch:x").first, error::invalid_query);
+  EXPECT_EQ(play("ytsearch:no such track anywhere").first, error::no_results);
+
+  std::optional<error_code> r;
+  manager->async_skip(guild, [&](error_code ec, std::optional<musicbot::queue::track>) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  EXPECT_EQ(*r, error::nothing_playing);
+
+  ASSERT_FALSE(play("Riptide").first);
+  r.reset();
+  manager->async_set_volume(guild, 300, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  EXPECT_EQ(*r, error::invalid_value);
+  r.reset();
+  manager->async_remove(guild, 5, [&](error_code ec, musicbot::queue::track) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  EXPECT_EQ(*r, error::out_of_range);
+  r.reset();
+  manager->async_seek(guild, 10h, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  EXPECT_EQ(*r, error::out_of_range);
+}
+
+TEST_F(MusicSessions, SkipStopAndControls) {
+  ASSERT_FALSE(play("Riptide").first);
+  ASSERT_FALSE(play("Rita Ora").first);
+  ASSERT_FALSE(play("Lukas Graham").first);
+
+  std::optional<error_code> r;
+  manager->async_move(guild, 1, 0, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  ASSERT_FALSE(*r);
+
+  std::optional<std::optional<musicbot::queue::track>> next;
+  manager->async_skip(guild, [&](error_code ec, std::optional<musicbot::queue::track> t) {
+    EXPECT_FALSE(ec);
+    next = std::move(t);
+  });
+  ASSERT_TRUE(run_until(ioc, [&] { return next.has_value(); }));
+  ASSERT_TRUE(next->has_value());
+  EXPECT_NE((*next)->title.find("Lukas Graham"), std::string::npos) << "move(1, 0) should have put it first";
+
+  r.reset();
+  manager->async_pause(guild, true, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  ASSERT_FALSE(*r);
+  EXPECT_TRUE(manager->view(guild)->paused);
+  ASSERT_TRUE(run_until(ioc, [&] {
+    auto snap = pool->player(std::to_string(guild));
+    return snap && snap->paused;
+  }));
+
+  r.reset();
+  manager->async_stop(guild, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  ASSERT_FALSE(*r);
+  EXPECT_FALSE(manager->view(guild)->current);
+  EXPECT_EQ(manager->view(guild)->queued, 1U);  // stop keeps the queue
+}
+
+TEST_F(MusicSessions, RestartRestoresQueueAndResumesPlayback) {
+  ASSERT_FALSE(play("Cozy animal crossing").first);  // 70 min track: still playing
+  ASSERT_FALSE(play("Riptide").first);
+  ASSERT_TRUE(run_until(ioc, [&] {
+    auto q = stored();
+    return q && q->state.current && q->state.upcoming.size() == 1;
+  }));
+
+  // A new process: new manager, new store handle on the same file.
+  manager.reset();
+  db.reset();
+  open_store();
+  make_manager();
+  std::optional<std::size_t> restored;
+  manager->async_restore([&](error_code ec, std::size_t n) {
+    EXPECT_FALSE(ec);
+    restored = n;
+  });
+  ASSERT_TRUE(run_until(ioc, [&] { return restored.has_value(); }));
+  EXPECT_EQ(*restored, 1U);
+  const auto v = manager->view(guild);
+  ASSERT_TRUE(v && v->current);
+  EXPECT_NE(v->current->title.find("Cozy"), std::string::npos);
+  EXPECT_EQ(v->queued, 1U);
+  ASSERT_TRUE(run_until(ioc, [&] {
+    auto snap = pool->player(std::to_string(guild));
+    return snap && snap->track && snap->track->info.title.find("Cozy") != std::string::npos;
+  })) << "playback did not resume on the node";
+}
+
+TEST_F(MusicSessions, IdleSessionIsPersistedAndDropped) {
+  ASSERT_FALSE(play("Riptide").first);
+  std::optional<error_code> r;
+  manager->async_pause(guild, true, [&](error_code ec) { r = ec; });
+  ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+  bool idle = false;
+  manager->on_idle([&](std::uint64_t g) { idle = g == guild; });
+  ASSERT_TRUE(run_until(ioc, [&] { return idle; }, 6s));
+  EXPECT_EQ(manager->session_count(), 0U);
+  ASSERT_TRUE(run_until(ioc, [&] {
+    auto q = stored();
+    return q.has_value();
+  }));
+}
+
+}  // namespace
