@@ -72,8 +72,17 @@ boost::system::result<endpoint> parse_endpoint(std::string_view url) {
   if (!u.has_authority() || u.has_userinfo()) return make_error_code(error::bad_url);
   switch (u.host_type()) {
     case boost::urls::host_type::name:
-    case boost::urls::host_type::ipv4:
       ep.host = u.host_address();  // percent-decoded
+      // A decoded name must still be a plain host name: ':' would make the
+      // Host header ambiguous, others are never valid in DNS names.
+      for (const char c : ep.host) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                        c == '.' || c == '_' || c == '~' || static_cast<unsigned char>(c) >= 0x80;
+        if (!ok) return make_error_code(error::bad_url);
+      }
+      break;
+    case boost::urls::host_type::ipv4:
+      ep.host = u.host_address();
       break;
     case boost::urls::host_type::ipv6:
       ep.host = u.host_address();  // without brackets

@@ -63,6 +63,8 @@ TEST(url, rejects_bad_input_with_clear_errors) {
   EXPECT_EQ(parse_endpoint("http://user:pass@host/").error(), error::bad_url);
   EXPECT_EQ(parse_endpoint("http://host\r\n/").error(), error::bad_url);
   EXPECT_EQ(parse_endpoint("mailto:someone@example.org").error(), error::unsupported_scheme);
+  EXPECT_EQ(parse_endpoint("http://%3alost/").error(), error::bad_url);  // decoded host with a colon
+  EXPECT_EQ(parse_endpoint("http://a%2fb/").error(), error::bad_url);
 }
 
 TEST(url, error_category_has_messages) {
