@@ -319,8 +319,11 @@ TEST_F(LayeredCache, L2OutageOpensTheBreakerAndRecovers) {
   auto o = options();
   o.l2 = l2;
   o.serializer = musicbot::cache::json_codec<int, std::string>();
-  o.l2_breaker.failure_threshold = 3;
-  o.l2_breaker.open_for = 5s;
+  o.l2_breaker.window_size = 5;
+  o.l2_breaker.minimum_calls = 3;
+  o.l2_breaker.wait_in_open = 5s;
+  o.l2_breaker.permitted_calls_in_half_open = 1;
+  o.l2_breaker.max_wait_in_half_open = {};
   cache_type cache(ioc.get_executor(), o, clock);
   scripted_loader loader;
   l2->set_available(false);

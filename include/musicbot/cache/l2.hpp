@@ -66,6 +66,17 @@ struct invalidation {
   std::string origin;   ///< Id of the sending cache instance (it ignores its own messages).
 };
 
+/// Longest encoded invalidation message accepted by decode_invalidation().
+inline constexpr std::size_t max_invalidation_size = 64 * 1024;
+
+/// Encodes `m` for a network backplane: `I1<kind><len>:<cache><len>:<origin><target>`
+/// with kind `k`, `t` or `a` and decimal lengths.
+[[nodiscard]] std::string encode_invalidation(const invalidation& m);
+
+/// Decodes a message written by encode_invalidation(); std::nullopt for
+/// anything malformed or longer than max_invalidation_size (never throws).
+[[nodiscard]] std::optional<invalidation> decode_invalidation(std::string_view text);
+
 /// Carries invalidations between processes (Redis pub/sub in production).
 ///
 /// @par Thread safety

@@ -6,11 +6,11 @@
 /// caching and cross-process invalidation.
 
 #include <musicbot/cache/codec.hpp>
-#include <musicbot/cache/detail/breaker.hpp>
 #include <musicbot/cache/error.hpp>
 #include <musicbot/cache/l2.hpp>
 #include <musicbot/cache/options.hpp>
 #include <musicbot/cache/policy.hpp>
+#include <musicbot/core/circuit_breaker.hpp>
 #include <musicbot/core/clock.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,8 +64,9 @@ struct cache_options {
   /// How keys and values are encoded for L2 and the backplane (required
   /// when either is set).
   codec<Key, Value> serializer{};
-  /// The breaker on L2.
-  l2_breaker_options l2_breaker{};
+  /// The circuit breaker on L2 (core's Redis preset by default): while it
+  /// is open the cache skips L2 instead of waiting on it.
+  core::circuit_breaker_config l2_breaker = core::circuit_breaker_config::redis();
   /// Receives every event (for metrics); may be empty.
   observer on_event;
   /// Maximum number of different keys loading at once; more gives error::overloaded.
@@ -106,7 +107,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
         clock_(std::move(clock)),
         policy_(options_.max_entries, options_.policy, options_.policy_tuning),
         cold_(options_.max_entries + 1),
-        breaker_(options_.l2_breaker),
+        breaker_(options_.l2_breaker, clock_),
         rng_(std::random_device{}()) {
     if ((options_.l2 || options_.invalidations) && !options_.serializer.complete()) {
       throw std::invalid_argument("layered_cache: an L2 store or backplane needs a complete codec");
@@ -132,7 +133,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   [[nodiscard]] const cache_options<Key, Value>& options() const noexcept { return options_; }
   [[nodiscard]] const cache_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] std::size_t size() const noexcept { return policy_.size(); }
-  [[nodiscard]] bool l2_breaker_open() const noexcept { return breaker_.is_open(); }
+  [[nodiscard]] bool l2_breaker_open() const noexcept { return breaker_.state() != core::circuit_state::closed; }
 
   // ---- L1 -----------------------------------------------------------------
 
@@ -402,7 +403,8 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   boost::asio::awaitable<bool> try_l2(const Key& key, const entry_options& opt, const std::shared_ptr<flight>& f,
                                       std::uint64_t epoch) {
     auto self = this->shared_from_this();
-    if (!breaker_.allow(clock_.now())) {
+    auto permit = breaker_.try_acquire();
+    if (!permit) {
       ++stats_.l2_errors;
       emit(layer::l2, event::error);
       co_return false;
@@ -410,12 +412,12 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     auto get = options_.l2->get(l2_key(key));
     auto got = co_await with_timeout(std::move(get), opt.l2_timeout);
     if (!got || got->has_error()) {
-      breaker_.failure(clock_.now());
+      permit.failure();
       ++stats_.l2_errors;
       emit(layer::l2, event::error);
       co_return false;
     }
-    breaker_.success();
+    permit.success();
     const auto& item = got->value();
     if (!item) {
       ++stats_.l2_misses;
@@ -438,7 +440,8 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
 
   static boost::asio::awaitable<void> l2_write(std::shared_ptr<cache_core> self, Key key, value_ptr v,
                                                entry_options opt) {
-    if (!self->breaker_.allow(self->clock_.now())) co_return;
+    auto permit = self->breaker_.try_acquire();
+    if (!permit) co_return;
     std::vector<std::string> tags;
     for (const auto& t : opt.tags) tags.push_back(self->l2_tag(t));
     const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(self->jittered(opt.ttl, opt.ttl_jitter));
@@ -446,11 +449,11 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
                                       std::max(ttl, std::chrono::milliseconds(1)), std::move(tags));
     auto ec = co_await self->with_timeout(std::move(set), opt.l2_timeout);
     if (!ec || *ec) {
-      self->breaker_.failure(self->clock_.now());
+      permit.failure();
       ++self->stats_.l2_errors;
       self->emit(layer::l2, event::error);
     } else {
-      self->breaker_.success();
+      permit.success();
     }
   }
 
@@ -460,17 +463,18 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     boost::system::error_code result;
     const auto limit = std::chrono::milliseconds(250);
     if (self->options_.l2 && what != invalidation::kind::all) {
-      if (!self->breaker_.allow(self->clock_.now())) {
+      auto permit = self->breaker_.try_acquire();
+      if (!permit) {
         result = error::l2_unavailable;
       } else {
         auto op = what == invalidation::kind::key ? self->options_.l2->erase(self->options_.name + ":" + target)
                                                   : self->options_.l2->erase_by_tag(self->l2_tag(target));
         auto ec = co_await self->with_timeout(std::move(op), limit);
         if (!ec || *ec) {
-          self->breaker_.failure(self->clock_.now());
+          permit.failure();
           result = ec ? *ec : boost::system::error_code(error::timeout);
         } else {
-          self->breaker_.success();
+          permit.success();
         }
       }
     }
@@ -610,7 +614,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   std::vector<cold_entry> cold_;
   std::unordered_map<std::string, std::unordered_set<Key, Hash, KeyEq>> tag_index_;
   std::unordered_map<Key, std::shared_ptr<flight>, Hash, KeyEq> flights_;
-  l2_breaker<Clock> breaker_;
+  core::circuit_breaker<Clock> breaker_;
   cache_stats stats_;
   std::minstd_rand rng_;
   std::uint64_t epoch_ = 0;  // bumped by every invalidation: loads that started before do not fill L1

@@ -86,12 +86,4 @@ struct cache_stats {
   std::uint64_t invalidations = 0;  ///< Entries removed by erase/erase_by_tag/backplane.
 };
 
-/// Settings of the breaker that guards L2 (defaults: the Redis preset).
-struct l2_breaker_options {
-  /// Consecutive failures that open the breaker.
-  std::size_t failure_threshold = 5;
-  /// How long the breaker stays open before one probe is let through.
-  std::chrono::milliseconds open_for{std::chrono::seconds(2)};
-};
-
 }  // namespace musicbot::cache
