@@ -11,13 +11,15 @@
 namespace musicbot::discord {
 
 struct local_identify_coordinator::state {
-  state(executor_type ex, session_start_limit limit) : executor(std::move(ex)), scheduler(limit) {}
+  state(executor_type ex, session_start_limit limit, std::chrono::milliseconds window)
+      : executor(std::move(ex)), scheduler(limit, core::steady_clock{}, window) {}
   executor_type executor;
   identify_scheduler<core::steady_clock> scheduler;
 };
 
-local_identify_coordinator::local_identify_coordinator(executor_type executor, session_start_limit limit)
-    : state_(std::make_shared<state>(std::move(executor), limit)) {}
+local_identify_coordinator::local_identify_coordinator(executor_type executor, session_start_limit limit,
+                                                       std::chrono::milliseconds window)
+    : state_(std::make_shared<state>(std::move(executor), limit, window)) {}
 local_identify_coordinator::~local_identify_coordinator() = default;
 
 void local_identify_coordinator::update(const session_start_limit& limit) { state_->scheduler.update(limit); }

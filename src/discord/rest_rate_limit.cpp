@@ -73,6 +73,12 @@ rest_route rest_route::make(std::string_view method, std::string_view path) {
     }
   }
   r.key = std::move(key);
+  r.display = std::string(method) + ' ';
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    r.display += '/';
+    const bool token = r.interaction && i == 2;
+    r.display.append(token ? std::string_view("***") : (i >= major_len && is_id(seg[i]) ? std::string_view(":id") : seg[i]));
+  }
   return r;
 }
 

@@ -139,8 +139,10 @@ class identify_coordinator {
 /// Use from one executor (the io_context's thread or a strand).
 class local_identify_coordinator final : public identify_coordinator {
  public:
-  /// A coordinator whose timers run on `executor`.
-  local_identify_coordinator(executor_type executor, session_start_limit limit);
+  /// A coordinator whose timers run on `executor`; `window` is Discord's 5 s
+  /// (shorter only against the fake, in tests).
+  local_identify_coordinator(executor_type executor, session_start_limit limit,
+                             std::chrono::milliseconds window = std::chrono::seconds(5));
   /// Cancels pending waits.
   ~local_identify_coordinator() override;
   void update(const session_start_limit& limit) override;  ///< See identify_coordinator::update.

@@ -28,6 +28,7 @@ struct rest_route {
   std::string major;     ///< the top-level resource ("channels/805739220172931072"), or empty
   bool global_exempt = false;  ///< interaction callbacks and follow-ups skip the global limit
   bool interaction = false;    ///< an interaction endpoint (token in the path: never log the path)
+  std::string display;         ///< `key` with webhook/interaction tokens masked: safe to log
 
   /// Builds a route; `path` must start with '/'.
   [[nodiscard]] static rest_route make(std::string_view method, std::string_view path);
