@@ -1,0 +1,668 @@
+// Node connection loop (WebSocket session, resume, reconnect) and the node
+// pool (placement, client-side player state, failover, voice bridge).
+#include <musicbot/lavalink/node.hpp>
+#include <musicbot/lavalink/node_pool.hpp>
+#include <musicbot/lavalink/node_selection.hpp>
+#include <musicbot/net/websocket_client.hpp>
+
+#include "logging.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace musicbot::lavalink {
+namespace asio = boost::asio;
+using ec_t = boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+
+std::string_view to_string(node_state state) noexcept {
+  switch (state) {
+    case node_state::idle: return "idle";
+    case node_state::connecting: return "connecting";
+    case node_state::connected: return "connected";
+    case node_state::reconnecting: return "reconnecting";
+    case node_state::down: return "down";
+    case node_state::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+namespace {
+
+rest_options make_rest_options(const node_options& o) {
+  rest_options r;
+  r.base_url = o.url;
+  r.password = o.password;
+  r.timeout = o.request_timeout;
+  r.logger = o.logger;
+  return r;
+}
+
+net::websocket_options make_ws_options(const node_options& o) {
+  net::websocket_options w;
+  w.max_message_bytes = o.max_message_bytes;
+  w.handshake_timeout = o.handshake_timeout;
+  w.idle_timeout = o.idle_timeout;
+  w.keep_alive_pings = o.idle_timeout.count() > 0;
+  w.user_agent = o.client_name;
+  return w;
+}
+
+std::string websocket_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.rfind("https://", 0) == 0) {
+    url = "wss://" + url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    url = "ws://" + url.substr(7);
+  } else {
+    throw std::invalid_argument("lavalink node url must start with http:// or https://");
+  }
+  return url + "/v4/websocket";
+}
+
+}  // namespace
+
+namespace detail {
+
+class node_impl : public std::enable_shared_from_this<node_impl> {
+ public:
+  node_impl(asio::any_io_executor ex, node_options o)
+      : executor(ex),
+        options(std::move(o)),
+        logger(options.logger ? options.logger : default_logger()),
+        ws_url(websocket_url(options.url)),
+        rest(ex, make_rest_options(options)),
+        ws(ex, make_ws_options(options)),
+        backoff(options.reconnect),
+        timer(ex) {}
+
+  void set_state(node_state s, bool resumed = false) {
+    if (state == s && s != node_state::connected) return;
+    state = s;
+    logger->info("lavalink node {}: {}{}", options.name, to_string(s),
+                 s == node_state::connected ? (resumed ? " (session resumed)" : " (new session)") : "");
+    if (on_state && owner != nullptr) on_state(*owner, s, resumed);
+  }
+
+  void start() {
+    if (started) return;
+    started = true;
+    stopping = false;
+    asio::co_spawn(executor, run(shared_from_this()), asio::detached);
+  }
+
+  void stop() {
+    if (stopping) return;
+    stopping = true;
+    timer.cancel();
+    if (ws.is_open()) {
+      ws.async_close(net::close_codes::normal, "client stopping", asio::detached);
+    } else {
+      ws.abort();
+    }
+    if (state != node_state::idle) set_state(node_state::stopped);
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<node_impl> self) { co_await self->loop(); }
+
+  asio::awaitable<void> loop() {
+    set_state(node_state::connecting);
+    int failures = 0;
+    std::optional<clock_type::time_point> lost_at;
+    while (!stopping) {
+      net::http_headers headers;
+      net::set_header(headers, "Authorization", options.password.reveal());
+      net::set_header(headers, "User-Id", options.user_id);
+      net::set_header(headers, "Client-Name", options.client_name);
+      if (options.resume && !session_id.empty()) net::set_header(headers, "Session-Id", session_id);
+      auto [ec, hs] = co_await ws.async_connect(ws_url, std::move(headers), asio::as_tuple(asio::use_awaitable));
+      if (stopping) break;
+      if (ec) {
+        ++failures;
+        logger->warn("lavalink node {}: connect failed: {}{}", options.name, ec.message(),
+                     hs.status != 0 ? fmt::format(" (HTTP {})", hs.status) : std::string());
+        const bool window_over = lost_at && clock_type::now() - *lost_at >= options.resume_timeout;
+        if (failures >= options.connect_failures_before_down || window_over) set_state(node_state::down);
+        co_await wait(backoff.next());
+        continue;
+      }
+      failures = 0;
+      co_await read_messages();
+      if (stopping) break;
+      const auto reason = ws.peer_close_reason();
+      logger->warn("lavalink node {}: socket lost{}", options.name,
+                   reason ? fmt::format(" (close {} {})", reason->code, reason->reason) : std::string());
+      ++reconnects;
+      if (!lost_at || state == node_state::connected) lost_at = clock_type::now();
+      if (state != node_state::down) set_state(node_state::reconnecting);
+      co_await wait(backoff.next());
+    }
+    if (state != node_state::stopped) set_state(node_state::stopped);
+  }
+
+  asio::awaitable<void> read_messages() {
+    for (;;) {
+      auto [ec, msg] = co_await ws.async_read(asio::as_tuple(asio::use_awaitable));
+      if (ec || stopping) co_return;
+      auto parsed = parser.parse(msg.data);
+      if (!parsed) {
+        logger->warn("lavalink node {}: unparsable message ({}), {} bytes", options.name,
+                     parsed.error().message(), msg.data.size());
+        continue;
+      }
+      if (auto* ready = std::get_if<ready_op>(&*parsed)) {
+        session_id = ready->session_id;
+        backoff.reset();
+        if (options.resume) {
+          session_update update{true, options.resume_timeout.count()};
+          auto [sec, info] =
+              co_await rest.async_update_session(session_id, update, asio::as_tuple(asio::use_awaitable));
+          if (sec) logger->warn("lavalink node {}: enabling resume failed: {}", options.name, sec.message());
+        }
+        if (stopping) co_return;
+        set_state(node_state::connected, ready->resumed);
+      } else if (auto* st = std::get_if<stats_op>(&*parsed)) {
+        stats = st->stats;
+      }
+      if (on_message && owner != nullptr) on_message(*owner, *parsed);
+    }
+  }
+
+  asio::awaitable<void> wait(std::chrono::milliseconds delay) {
+    timer.expires_after(delay);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+  }
+
+  asio::any_io_executor executor;
+  node_options options;
+  std::shared_ptr<spdlog::logger> logger;
+  std::string ws_url;
+  rest_client rest;
+  net::websocket_client ws;
+  net::backoff backoff;
+  asio::steady_timer timer;
+  message_parser parser;
+  node_state state = node_state::idle;
+  std::string session_id;
+  std::optional<node_stats> stats;
+  node::message_handler on_message;
+  node::state_handler on_state;
+  node* owner = nullptr;
+  bool started = false;
+  bool stopping = false;
+  std::size_t reconnects = 0;
+};
+
+}  // namespace detail
+
+node::node(asio::any_io_executor executor, node_options options)
+    : impl_(std::make_shared<detail::node_impl>(std::move(executor), std::move(options))) {
+  impl_->owner = this;
+}
+
+node::~node() {
+  impl_->on_message = nullptr;
+  impl_->on_state = nullptr;
+  impl_->owner = nullptr;
+  impl_->stop();
+}
+
+void node::on_message(message_handler handler) { impl_->on_message = std::move(handler); }
+void node::on_state(state_handler handler) { impl_->on_state = std::move(handler); }
+void node::start() { impl_->start(); }
+void node::stop() { impl_->stop(); }
+void node::drop_connection() { impl_->ws.abort(); }
+const std::string& node::name() const noexcept { return impl_->options.name; }
+node_state node::state() const noexcept { return impl_->state; }
+const std::string& node::session_id() const noexcept { return impl_->session_id; }
+const std::optional<node_stats>& node::stats() const noexcept { return impl_->stats; }
+rest_client& node::rest() noexcept { return impl_->rest; }
+const node_options& node::options() const noexcept { return impl_->options; }
+std::size_t node::reconnects() const noexcept { return impl_->reconnects; }
+
+// --- pool -----------------------------------------------------------------
+
+namespace detail {
+
+struct player_record {
+  std::string node;
+  std::optional<track> current;
+  std::int64_t position_ms = 0;
+  clock_type::time_point position_at = clock_type::now();
+  std::optional<std::int64_t> end_time_ms;
+  bool paused = false;
+  std::int64_t volume = 100;
+  filters filter_set;
+  std::optional<voice_state> voice;
+};
+
+class pool_impl : public std::enable_shared_from_this<pool_impl> {
+ public:
+  pool_impl(asio::any_io_executor ex, pool_options o)
+      : executor(std::move(ex)),
+        options(std::move(o)),
+        logger(options.logger ? options.logger : default_logger()),
+        bridge(options.user_id) {}
+
+  node* find(std::string_view name) {
+    for (auto& n : nodes) {
+      if (n->name() == name) return n.get();
+    }
+    return nullptr;
+  }
+
+  std::int64_t local_players(const std::string& name) const {
+    return static_cast<std::int64_t>(std::count_if(players.begin(), players.end(),
+                                                   [&](const auto& kv) { return kv.second.node == name; }));
+  }
+
+  node* best(std::optional<std::string_view> region, const node* exclude = nullptr) {
+    std::vector<node_candidate> candidates;
+    candidates.reserve(nodes.size());
+    for (auto& n : nodes) {
+      node_candidate c;
+      c.name = n->name();
+      c.available = n->available() && n.get() != exclude && drained.count(n->name()) == 0;
+      c.stats = n->stats();
+      c.local_players = local_players(n->name());
+      c.regions = n->options().regions;
+      candidates.push_back(std::move(c));
+    }
+    if (!region && options.region) region = *options.region;
+    auto index = select_node(candidates, region);
+    return index ? nodes[*index].get() : nullptr;
+  }
+
+  static std::int64_t position_now(const player_record& r) {
+    if (!r.current || r.paused) return r.position_ms;
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - r.position_at).count();
+    std::int64_t pos = r.position_ms + elapsed;
+    if (!r.current->info.is_stream && r.current->info.length_ms > 0) pos = std::min(pos, r.current->info.length_ms);
+    return pos;
+  }
+
+  static player_update full_update(const player_record& r) {
+    player_update u;
+    if (r.voice && r.voice->channel_id) u.voice = r.voice;
+    u.volume = r.volume;
+    u.paused = r.paused;
+    u.filters = r.filter_set;
+    if (r.current) {
+      track_update t;
+      t.encoded = r.current->encoded;
+      if (r.current->user_data != "{}") t.user_data = r.current->user_data;
+      u.track = std::move(t);
+      u.position_ms = position_now(r);
+      if (r.end_time_ms) u.end_time_ms = *r.end_time_ms;
+    }
+    return u;
+  }
+
+  static void apply(player_record& r, const player_update& u, const player& p) {
+    r.current = p.track;
+    r.position_ms = u.position_ms ? *u.position_ms : (p.track ? p.state.position_ms : 0);
+    r.position_at = clock_type::now();
+    if (u.end_time_ms.has_value()) r.end_time_ms = *u.end_time_ms;
+    if (u.end_time_ms.is_null()) r.end_time_ms.reset();
+    r.paused = p.paused;
+    r.volume = p.volume;
+    r.filter_set = p.filters;
+    if (u.voice) r.voice = u.voice;
+  }
+
+  asio::awaitable<std::pair<ec_t, player>> update(std::string guild, player_update u) {
+    auto self = shared_from_this();
+    auto it = players.find(guild);
+    node* target = nullptr;
+    if (it != players.end()) {
+      node* current = find(it->second.node);
+      // A node that is reconnecting keeps its session (and players) for the
+      // resume window: REST calls still reach them.
+      const bool usable = current != nullptr && !current->session_id().empty() &&
+                          (current->state() == node_state::connected ||
+                           current->state() == node_state::reconnecting);
+      if (usable) {
+        target = current;
+      } else {
+        // Its node is unavailable: re-create the player elsewhere with the
+        // full state, then apply this update on top.
+        target = best(std::nullopt);
+        if (target != nullptr) {
+          player_update full = full_update(it->second);
+          merge(full, u);
+          u = std::move(full);
+        }
+      }
+    } else {
+      if (players.size() >= options.max_players) co_return std::pair{make_error_code(error::invalid_value), player{}};
+      target = best(std::nullopt);
+    }
+    if (target == nullptr) co_return std::pair{make_error_code(error::no_node_available), player{}};
+    const std::string node_name = target->name();
+    const bool creating = players.count(guild) == 0;
+    if (creating) ++creations[guild];
+    auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
+                                                               asio::as_tuple(asio::use_awaitable));
+    if (creating) {
+      if (--creations[guild] == 0) creations.erase(guild);
+      if (cancelled.erase(guild) > 0) {  // destroyed while being created
+        if (!ec) {
+          if (node* n = find(node_name)) n->rest().async_destroy_player(n->session_id(), guild, asio::detached);
+        }
+        co_return std::pair{make_error_code(asio::error::operation_aborted), player{}};
+      }
+    }
+    if (ec) co_return std::pair{ec, player{}};
+    if (players.size() >= options.max_players && players.count(guild) == 0) {
+      co_return std::pair{make_error_code(error::invalid_value), player{}};
+    }
+    auto& rec = players[guild];
+    rec.node = node_name;
+    apply(rec, u, p);
+    co_return std::pair{ec_t{}, std::move(p)};
+  }
+
+  static void merge(player_update& base, const player_update& u) {
+    if (u.track) base.track = u.track;
+    if (u.position_ms) base.position_ms = u.position_ms;
+    if (u.end_time_ms.is_present()) base.end_time_ms = u.end_time_ms;
+    if (u.volume) base.volume = u.volume;
+    if (u.paused) base.paused = u.paused;
+    if (u.filters) base.filters = u.filters;
+    if (u.voice) base.voice = u.voice;
+  }
+
+  asio::awaitable<ec_t> move(std::string guild, node* target, move_reason reason) {
+    auto self = shared_from_this();
+    auto it = players.find(guild);
+    if (it == players.end()) co_return make_error_code(error::player_not_found);
+    if (target == nullptr || !target->available()) co_return make_error_code(error::no_node_available);
+    const std::string from = it->second.node;
+    const std::string to = target->name();
+    if (from == to) co_return ec_t{};
+    player_update u = full_update(it->second);
+    const std::int64_t position = u.position_ms.value_or(0);
+    auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
+                                                               asio::as_tuple(asio::use_awaitable));
+    it = players.find(guild);
+    if (it == players.end()) co_return make_error_code(error::player_not_found);
+    if (ec) {
+      logger->warn("lavalink: moving player of guild {} from {} to {} failed: {}", guild, from, to, ec.message());
+      co_return ec;
+    }
+    it->second.node = to;
+    apply(it->second, u, p);
+    ++move_count;
+    logger->info("lavalink: player of guild {} moved from {} to {} at {} ms", guild, from, to, position);
+    if (node* old = find(from); old != nullptr && old->available()) {
+      old->rest().async_destroy_player(old->session_id(), guild, asio::detached);
+    }
+    if (on_moved) on_moved(player_moved{guild, from, to, position, reason});
+    co_return ec_t{};
+  }
+
+  void move_all_from(const std::string& name, move_reason reason) {
+    node* source = find(name);
+    for (auto& [guild, rec] : players) {
+      if (rec.node != name) continue;
+      node* target = best(std::nullopt, source);
+      if (target == nullptr) {
+        logger->error("lavalink: no node available for the player of guild {} (node {} {})", guild, name,
+                      reason == move_reason::drain ? "draining" : "down");
+        continue;
+      }
+      asio::co_spawn(executor, move(guild, target, reason), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> rebuild(std::string guild, node* n) {
+    auto self = shared_from_this();
+    auto it = players.find(guild);
+    if (it == players.end() || it->second.node != n->name()) co_return;
+    player_update u = full_update(it->second);
+    auto [ec, p] = co_await n->rest().async_update_player(n->session_id(), guild, u, false,
+                                                          asio::as_tuple(asio::use_awaitable));
+    it = players.find(guild);
+    if (it == players.end()) co_return;
+    if (ec) {
+      logger->warn("lavalink: rebuilding player of guild {} on {} failed: {}", guild, n->name(), ec.message());
+      co_return;
+    }
+    apply(it->second, u, p);
+    logger->info("lavalink: rebuilt player of guild {} on {}", guild, n->name());
+  }
+
+  void handle_state(node& n, node_state state, bool resumed) {
+    if (state == node_state::connected && !resumed) {
+      for (auto& [guild, rec] : players) {
+        if (rec.node == n.name()) asio::co_spawn(executor, rebuild(guild, &n), asio::detached);
+      }
+    } else if (state == node_state::down) {
+      move_all_from(n.name(), move_reason::node_down);
+    }
+  }
+
+  player_record* record_on(const node& n, const std::string& guild) {
+    auto it = players.find(guild);
+    if (it == players.end() || it->second.node != n.name()) return nullptr;
+    return &it->second;
+  }
+
+  void handle_message(node& n, const message& m) {
+    if (const auto* u = std::get_if<player_update_op>(&m)) {
+      if (auto* r = record_on(n, u->guild_id)) {
+        if (r->current) {
+          r->position_ms = u->state.position_ms;
+          r->position_at = clock_type::now();
+        }
+      }
+    } else if (const auto* s = std::get_if<track_start_event>(&m)) {
+      if (auto* r = record_on(n, s->guild_id)) r->current = s->track;
+    } else if (const auto* e = std::get_if<track_end_event>(&m)) {
+      if (auto* r = record_on(n, e->guild_id)) {
+        if (e->reason != track_end_reason::replaced && r->current && r->current->encoded == e->track.encoded) {
+          r->current.reset();
+          r->position_ms = 0;
+          r->end_time_ms.reset();
+        }
+      }
+    }
+    if (on_event) on_event(n, m);
+  }
+
+  void send_voice(const std::string& guild, voice_state voice) {
+    player_update u;
+    u.voice = std::move(voice);
+    auto self = shared_from_this();
+    asio::co_spawn(
+        executor,
+        [self, guild, u]() -> asio::awaitable<void> {
+          auto [ec, p] = co_await self->update(guild, u);
+          if (ec) self->logger->warn("lavalink: sending voice state of guild {} failed: {}", guild, ec.message());
+        },
+        asio::detached);
+  }
+
+  asio::awaitable<ec_t> destroy(std::string guild) {
+    auto self = shared_from_this();
+    auto it = players.find(guild);
+    if (it == players.end()) {
+      if (creations.count(guild) > 0) cancelled.insert(guild);
+      co_return ec_t{};
+    }
+    node* n = find(it->second.node);
+    players.erase(it);
+    if (n == nullptr || !n->available()) co_return ec_t{};
+    auto [ec, reply] = co_await n->rest().async_destroy_player(n->session_id(), guild,
+                                                               asio::as_tuple(asio::use_awaitable));
+    if (ec == error::player_not_found) co_return ec_t{};
+    co_return ec;
+  }
+
+  asio::any_io_executor executor;
+  pool_options options;
+  std::shared_ptr<spdlog::logger> logger;
+  std::vector<std::unique_ptr<node>> nodes;
+  std::set<std::string, std::less<>> drained;
+  std::unordered_map<std::string, player_record> players;
+  std::unordered_map<std::string, int> creations;  // guilds whose first update is in flight
+  std::set<std::string, std::less<>> cancelled;     // ... and destroyed meanwhile
+  voice_bridge bridge;
+  node_pool::event_handler on_event;
+  node_pool::moved_handler on_moved;
+  bool started = false;
+  std::size_t move_count = 0;
+};
+
+}  // namespace detail
+
+node_pool::node_pool(asio::any_io_executor executor, pool_options options)
+    : impl_(std::make_shared<detail::pool_impl>(std::move(executor), std::move(options))) {}
+
+node_pool::~node_pool() {
+  impl_->on_event = nullptr;
+  impl_->on_moved = nullptr;
+  for (auto& n : impl_->nodes) {
+    n->on_message(nullptr);
+    n->on_state(nullptr);
+    n->stop();
+  }
+}
+
+node& node_pool::add_node(node_options options) {
+  if (impl_->find(options.name) != nullptr) {
+    throw std::invalid_argument("duplicate lavalink node name: " + options.name);
+  }
+  if (options.user_id.empty()) options.user_id = impl_->options.user_id;
+  if (options.client_name.empty() || options.client_name == "musicbot/0.1") {
+    options.client_name = impl_->options.client_name;
+  }
+  if (!options.logger) options.logger = impl_->logger;
+  auto n = std::make_unique<node>(impl_->executor, std::move(options));
+  std::weak_ptr<detail::pool_impl> weak = impl_;
+  n->on_message([weak](node& source, const message& m) {
+    if (auto pool = weak.lock()) pool->handle_message(source, m);
+  });
+  n->on_state([weak](node& source, node_state state, bool resumed) {
+    if (auto pool = weak.lock()) pool->handle_state(source, state, resumed);
+  });
+  node& ref = *n;
+  impl_->nodes.push_back(std::move(n));
+  if (impl_->started) ref.start();
+  return ref;
+}
+
+node* node_pool::find_node(std::string_view name) noexcept { return impl_->find(name); }
+
+std::vector<node*> node_pool::nodes() {
+  std::vector<node*> out;
+  for (auto& n : impl_->nodes) out.push_back(n.get());
+  return out;
+}
+
+node* node_pool::best_node(std::optional<std::string_view> region) { return impl_->best(region); }
+void node_pool::on_event(event_handler handler) { impl_->on_event = std::move(handler); }
+void node_pool::on_player_moved(moved_handler handler) { impl_->on_moved = std::move(handler); }
+
+void node_pool::start() {
+  impl_->started = true;
+  for (auto& n : impl_->nodes) n->start();
+}
+
+void node_pool::stop() {
+  impl_->started = false;
+  for (auto& n : impl_->nodes) n->stop();
+}
+
+void node_pool::initiate_update(std::string guild_id, player_update update,
+                                asio::any_completion_handler<void(ec_t, lavalink::player)> handler) {
+  auto self = impl_;
+  asio::co_spawn(impl_->executor, self->update(std::move(guild_id), std::move(update)),
+                 [h = std::move(handler)](std::exception_ptr e, std::pair<ec_t, lavalink::player> r) mutable {
+                   if (e) r.first = make_error_code(boost::system::errc::io_error);
+                   std::move(h)(r.first, std::move(r.second));
+                 });
+}
+
+void node_pool::initiate_destroy(std::string guild_id, asio::any_completion_handler<void(ec_t)> handler) {
+  impl_->bridge.forget(guild_id);
+  asio::co_spawn(impl_->executor, impl_->destroy(std::move(guild_id)),
+                 [h = std::move(handler)](std::exception_ptr e, ec_t ec) mutable {
+                   if (e) ec = make_error_code(boost::system::errc::io_error);
+                   std::move(h)(ec);
+                 });
+}
+
+void node_pool::initiate_load(std::string identifier,
+                              asio::any_completion_handler<void(ec_t, load_result)> handler) {
+  node* n = impl_->best(std::nullopt);
+  if (n == nullptr) {
+    asio::post(impl_->executor, [h = std::move(handler)]() mutable {
+      std::move(h)(make_error_code(error::no_node_available), load_result{});
+    });
+    return;
+  }
+  n->rest().async_load_tracks(std::move(identifier), std::move(handler));
+}
+
+void node_pool::initiate_move(std::string guild_id, std::string node_name,
+                              asio::any_completion_handler<void(ec_t)> handler) {
+  node* target = impl_->find(node_name);
+  asio::co_spawn(impl_->executor, impl_->move(std::move(guild_id), target, move_reason::rebalance),
+                 [h = std::move(handler)](std::exception_ptr e, ec_t ec) mutable {
+                   if (e) ec = make_error_code(boost::system::errc::io_error);
+                   std::move(h)(ec);
+                 });
+}
+
+void node_pool::drain(std::string_view node_name) {
+  impl_->drained.emplace(node_name);
+  impl_->move_all_from(std::string(node_name), move_reason::drain);
+}
+
+void node_pool::undrain(std::string_view node_name) {
+  auto it = impl_->drained.find(node_name);
+  if (it != impl_->drained.end()) impl_->drained.erase(it);
+}
+
+void node_pool::on_voice_state(std::string_view guild_id, std::string_view user_id, std::string_view session_id,
+                               std::optional<std::string_view> channel_id) {
+  auto d = impl_->bridge.on_voice_state(guild_id, user_id, session_id, channel_id);
+  if (d.action == voice_action::send) {
+    impl_->send_voice(std::string(guild_id), std::move(*d.voice));
+  } else if (d.action == voice_action::disconnect) {
+    asio::co_spawn(impl_->executor, impl_->destroy(std::string(guild_id)), asio::detached);
+  }
+}
+
+void node_pool::on_voice_server(std::string_view guild_id, std::string_view token,
+                                std::optional<std::string_view> endpoint) {
+  auto d = impl_->bridge.on_voice_server(guild_id, token, endpoint);
+  if (d.action == voice_action::send) impl_->send_voice(std::string(guild_id), std::move(*d.voice));
+}
+
+void node_pool::on_discord_reconnected() { impl_->bridge.invalidate_sent(); }
+
+std::optional<player_snapshot> node_pool::player(std::string_view guild_id) const {
+  auto it = impl_->players.find(std::string(guild_id));
+  if (it == impl_->players.end()) return std::nullopt;
+  const auto& r = it->second;
+  return player_snapshot{it->first,  r.node,   r.current,    detail::pool_impl::position_now(r),
+                         r.end_time_ms, r.paused, r.volume, r.filter_set, r.voice};
+}
+
+std::size_t node_pool::player_count() const noexcept { return impl_->players.size(); }
+std::size_t node_pool::moves() const noexcept { return impl_->move_count; }
+
+}  // namespace musicbot::lavalink

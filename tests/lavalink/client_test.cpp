@@ -1,0 +1,522 @@
+// The client (node, pool, REST) against the fake node, in-process over loopback.
+#include <musicbot/lavalink/node_pool.hpp>
+#include <musicbot/net/http_client.hpp>
+#include <musicbot/testing/fake_lavalink.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "testdata.hpp"
+
+namespace ll = musicbot::lavalink;
+namespace mt = musicbot::testing;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view rick =
+    "QAAAjQIAJVJpY2sgQXN0bGV5IC0gTmV2ZXIgR29ubmEgR2l2ZSBZb3UgVXAADlJpY2tBc3RsZXlWRVZPAAAAAAADPCAAC2RRdzR3OVdnWGNRAAEAK2h0dHBzOi8vd3d3LnlvdXR1YmUuY29tL3dhdGNoP3Y9ZFF3NHc5V2dYY1EAB3lvdXR1YmUAAAAAAAAAAA==";
+constexpr std::string_view password = "test-secret-pw-81f3a";
+
+// Captures every log line of the client and the fake node.
+struct log_capture {
+  std::ostringstream out;
+  std::shared_ptr<spdlog::logger> logger;
+  log_capture() {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+    logger = std::make_shared<spdlog::logger>("lavalink-test", sink);
+    logger->set_level(spdlog::level::trace);
+  }
+};
+
+struct harness {
+  asio::io_context io;
+  log_capture logs;
+  std::vector<std::unique_ptr<mt::fake_lavalink>> fakes;
+  std::unique_ptr<ll::node_pool> pool_;
+
+  // Stops everything and lets pending operations finish before the
+  // io_context goes away.
+  ~harness() {
+    if (pool_) pool_->stop();
+    for (auto& f : fakes) f->stop();
+    run_for(50ms);
+    pool_.reset();
+    fakes.clear();
+    io.restart();
+    io.run_for(1000ms);
+  }
+
+  template <class Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds limit = 3000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      if (io.stopped()) io.restart();
+      io.run_one_for(5ms);
+    }
+    return true;
+  }
+
+  void run_for(std::chrono::milliseconds d) {
+    const auto deadline = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (io.stopped()) io.restart();
+      io.run_one_for(5ms);
+    }
+  }
+
+  mt::fake_lavalink* fake(double time_scale = 1.0) {
+    mt::fake_lavalink_options o;
+    o.password = musicbot::core::secret(std::string(password));
+    o.time_scale = time_scale;
+    o.player_update_interval = 50ms;
+    o.stats_interval = 100ms;
+    o.tick = 10ms;
+    o.logger = logs.logger;
+    fakes.push_back(std::make_unique<mt::fake_lavalink>(io.get_executor(), o));
+    auto* f = fakes.back().get();
+    EXPECT_TRUE(f->start().has_value());
+    EXPECT_TRUE(f->load_catalog(std::string(MUSICBOT_TESTDATA_DIR) + "/lavalink/tracks.json").has_value());
+    return f;
+  }
+
+  ll::node_options node_opts(const std::string& name, const mt::fake_lavalink& f) {
+    ll::node_options o;
+    o.name = name;
+    o.url = f.base_url();
+    o.password = musicbot::core::secret(std::string(password));
+    o.resume_timeout = 30s;
+    o.reconnect = {20ms, 100ms, musicbot::net::jitter::full, 7};
+    o.request_timeout = 2000ms;
+    o.handshake_timeout = 1000ms;
+    o.logger = logs.logger;
+    return o;
+  }
+
+  ll::node_pool* pool() {
+    ll::pool_options o;
+    o.user_id = "424242";
+    o.client_name = "musicbot-test/1.0";
+    o.logger = logs.logger;
+    pool_ = std::make_unique<ll::node_pool>(io.get_executor(), o);
+    return pool_.get();
+  }
+};
+
+ll::voice_state voice() { return ll::voice_state{"tok", "eu1.discord.media", "voice-session", "555"}; }
+
+ll::player_update play(std::string_view encoded) {
+  ll::player_update u;
+  u.track.emplace().encoded = std::string(encoded);
+  u.voice = voice();
+  return u;
+}
+
+struct update_result {
+  std::optional<boost::system::error_code> ec;
+  ll::player player;
+};
+
+update_result update(harness& h, ll::node_pool& pool, const std::string& guild, ll::player_update u) {
+  update_result r;
+  pool.async_update_player(guild, std::move(u), [&](boost::system::error_code ec, ll::player p) {
+    r.ec = ec;
+    r.player = std::move(p);
+  });
+  EXPECT_TRUE(h.run_until([&] { return r.ec.has_value(); }));
+  return r;
+}
+
+template <class T>
+std::vector<T> collected(const std::vector<ll::message>& messages) {
+  std::vector<T> out;
+  for (const auto& m : messages) {
+    if (const auto* v = std::get_if<T>(&m)) out.push_back(*v);
+  }
+  return out;
+}
+
+TEST(lavalink_client, connects_with_identity_headers_and_never_logs_the_password) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  const auto headers = fake->last_handshake_headers();
+  auto find = [&](std::string_view name) -> std::string {
+    for (const auto& [k, v] : headers) {
+      if (musicbot::net::iequals(k, name)) return v;
+    }
+    return {};
+  };
+  EXPECT_EQ(find("User-Id"), "424242");
+  EXPECT_EQ(find("Client-Name"), "musicbot-test/1.0");
+  EXPECT_FALSE(n.session_id().empty());
+  // REST errors and a wrong password are logged, without the password.
+  fake->fail_rest(500, 1);
+  auto failed = update(h, *pool, "1", play(rick));
+  EXPECT_EQ(*failed.ec, ll::error::http_status);
+  ASSERT_TRUE(n.rest().last_error().has_value());
+  EXPECT_EQ(n.rest().last_error()->status, 500);
+  EXPECT_EQ(n.rest().last_error()->message, "injected failure");
+  auto wrong = h.node_opts("wrong", *fake);
+  wrong.password = musicbot::core::secret(std::string(password) + "-nope");
+  auto& bad = pool->add_node(std::move(wrong));
+  h.run_for(150ms);
+  EXPECT_FALSE(bad.available());
+  pool->stop();
+  h.run_for(50ms);
+  const std::string text = h.logs.out.str();
+  EXPECT_NE(text.find("401"), std::string::npos);
+  EXPECT_EQ(text.find(password), std::string::npos);
+}
+
+TEST(lavalink_client, load_play_events_and_natural_end) {
+  harness h;
+  auto fake = h.fake(2000.0);  // 212 s track ends after ~0.1 s
+  auto pool = h.pool();
+  std::vector<ll::message> events;
+  pool->on_event([&](const ll::node&, const ll::message& m) { events.push_back(m); });
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+
+  std::optional<ll::load_result> loaded;
+  pool->async_load_tracks("ytsearch:never gonna", [&](boost::system::error_code ec, ll::load_result r) {
+    EXPECT_FALSE(ec);
+    loaded = std::move(r);
+  });
+  ASSERT_TRUE(h.run_until([&] { return loaded.has_value(); }));
+  ASSERT_EQ(loaded->type, ll::load_type::search);
+  const auto& found = std::get<std::vector<ll::track>>(loaded->data);
+  ASSERT_FALSE(found.empty());
+
+  auto r = update(h, *pool, "1", play(found.front().encoded));
+  ASSERT_FALSE(*r.ec) << r.ec->message();
+  ASSERT_TRUE(r.player.track.has_value());
+  ASSERT_TRUE(h.run_until([&] { return !collected<ll::track_end_event>(events).empty(); }));
+  const auto starts = collected<ll::track_start_event>(events);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].guild_id, "1");
+  const auto ends = collected<ll::track_end_event>(events);
+  EXPECT_EQ(ends[0].reason, ll::track_end_reason::finished);
+  EXPECT_TRUE(ends[0].may_start_next());
+  EXPECT_EQ(ends[0].track.encoded, found.front().encoded);
+  EXPECT_FALSE(pool->player("1")->track.has_value());
+  EXPECT_FALSE(collected<ll::stats_op>(events).empty());
+}
+
+TEST(lavalink_client, encoded_null_stops_and_absent_track_keeps_playing) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  std::vector<ll::message> events;
+  pool->on_event([&](const ll::node&, const ll::message& m) { events.push_back(m); });
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
+
+  ll::player_update volume_only;
+  volume_only.volume = 50;
+  auto v = update(h, *pool, "1", volume_only);
+  ASSERT_FALSE(*v.ec);
+  ASSERT_TRUE(fake->player("1")->track.has_value());
+  EXPECT_EQ(fake->player("1")->track->encoded, rick);
+  EXPECT_EQ(fake->player("1")->volume, 50);
+  EXPECT_TRUE(collected<ll::track_end_event>(events).empty());
+
+  ll::player_update stop;
+  stop.track.emplace().encoded = nullptr;
+  ASSERT_FALSE(*update(h, *pool, "1", stop).ec);
+  EXPECT_FALSE(fake->player("1")->track.has_value());
+  ASSERT_TRUE(h.run_until([&] { return !collected<ll::track_end_event>(events).empty(); }));
+  EXPECT_EQ(collected<ll::track_end_event>(events)[0].reason, ll::track_end_reason::stopped);
+  EXPECT_FALSE(pool->player("1")->track.has_value());
+}
+
+TEST(lavalink_client, resume_after_socket_drop_keeps_players_and_replays_events) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  std::vector<ll::message> events;
+  pool->on_event([&](const ll::node&, const ll::message& m) { events.push_back(m); });
+  auto opts = h.node_opts("a", *fake);
+  opts.connect_failures_before_down = 1000;
+  auto& n = pool->add_node(std::move(opts));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
+  const std::string session = n.session_id();
+
+  fake->refuse_connections(true);
+  fake->drop_connections();
+  ASSERT_TRUE(h.run_until([&] { return !n.available(); }));
+  events.clear();
+  ll::player_update stop;  // its TrackEndEvent happens while the socket is down
+  stop.track.emplace().encoded = nullptr;
+  ASSERT_FALSE(*update(h, *pool, "1", stop).ec);
+  fake->refuse_connections(false);
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  EXPECT_EQ(fake->resumes(), 1u);
+  EXPECT_EQ(n.session_id(), session);
+  EXPECT_EQ(fake->player_count(), 1u);
+  ASSERT_TRUE(h.run_until([&] { return !collected<ll::track_end_event>(events).empty(); }));
+  EXPECT_EQ(collected<ll::track_end_event>(events)[0].reason, ll::track_end_reason::stopped);
+  const auto ready = collected<ll::ready_op>(events);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_TRUE(ready[0].resumed);
+}
+
+TEST(lavalink_client, not_resumed_session_rebuilds_players) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  ll::player_update u = play(rick);
+  u.volume = 70;
+  ASSERT_FALSE(*update(h, *pool, "7", u).ec);
+  h.run_for(100ms);
+  fake->expire_sessions();
+  ASSERT_EQ(fake->player_count(), 0u);
+  ASSERT_TRUE(h.run_until([&] { return fake->player_count() == 1 && fake->player("7")->track.has_value(); }));
+  const auto p = *fake->player("7");
+  EXPECT_EQ(p.track->encoded, rick);
+  EXPECT_EQ(p.volume, 70);
+  EXPECT_EQ(p.voice.channel_id, "555");
+  EXPECT_GE(p.state.position_ms, 90);
+  EXPECT_EQ(fake->resumes(), 0u);
+}
+
+TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.fake();
+  ll::node_stats busy;
+  busy.players = 1000;  // keep new players off b until a dies
+  b->set_stats(busy);
+  auto pool = h.pool();
+  std::vector<ll::player_moved> moved;
+  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  const auto started = std::chrono::steady_clock::now();
+  for (const char* guild : {"1", "2", "3"}) ASSERT_FALSE(*update(h, *pool, guild, play(rick)).ec);
+  for (const char* guild : {"1", "2", "3"}) ASSERT_EQ(pool->player(guild)->node, "a");
+  h.run_for(300ms);
+
+  a->stop();
+  ASSERT_TRUE(h.run_until([&] { return moved.size() == 3; }, 2000ms));
+  for (const char* guild : {"1", "2", "3"}) {
+    auto p = b->player(guild);
+    ASSERT_TRUE(p.has_value()) << guild;
+    ASSERT_TRUE(p->track.has_value());
+    EXPECT_EQ(p->track->encoded, rick);
+    EXPECT_EQ(p->voice.channel_id, "555");
+    const auto expected = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started).count();
+    EXPECT_NEAR(static_cast<double>(p->state.position_ms), static_cast<double>(expected), 1000.0) << guild;
+    EXPECT_EQ(pool->player(guild)->node, "b");
+  }
+  for (const auto& m : moved) {
+    EXPECT_EQ(m.from_node, "a");
+    EXPECT_EQ(m.to_node, "b");
+    EXPECT_EQ(m.reason, ll::move_reason::node_down);
+  }
+}
+
+TEST(lavalink_client, drain_moves_players_on_purpose) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.fake();
+  auto pool = h.pool();
+  std::vector<ll::player_moved> moved;
+  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
+  ASSERT_FALSE(*update(h, *pool, "9", play(rick)).ec);
+  const std::string from = pool->player("9")->node;
+  pool->drain(from);
+  ASSERT_TRUE(h.run_until([&] { return moved.size() == 1; }));
+  EXPECT_EQ(moved[0].reason, ll::move_reason::drain);
+  EXPECT_NE(pool->player("9")->node, from);
+  auto& old_fake = from == "a" ? *a : *b;
+  ASSERT_TRUE(h.run_until([&] { return old_fake.player_count() == 0; }));
+}
+
+TEST(lavalink_client, selection_follows_the_penalty) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.fake();
+  auto pool = h.pool();
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ll::node_stats loaded;
+  loaded.cpu.system_load = 0.9;
+  ll::node_stats idle;
+  idle.cpu.system_load = 0.05;
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
+  a->set_stats(loaded);
+  b->set_stats(idle);
+  ASSERT_TRUE(h.run_until([&] {
+    return na.stats() && nb.stats() && na.stats()->cpu.system_load > 0.8 && nb.stats()->cpu.system_load < 0.1;
+  }));
+  EXPECT_EQ(pool->best_node(), &nb);
+  ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
+  EXPECT_EQ(pool->player("1")->node, "b");
+  ll::node_stats nulled = idle;
+  nulled.frames = ll::frame_stats{3000, 600, 0};
+  b->set_stats(nulled);
+  ASSERT_TRUE(h.run_until([&] { return nb.stats()->frames.has_value(); }));
+  EXPECT_EQ(pool->best_node(), &na);
+}
+
+TEST(lavalink_client, missing_channel_id_is_a_clear_error) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  ll::player_update u;
+  u.voice = ll::voice_state{"tok", "ep", "sess", std::nullopt};
+  auto r = update(h, *pool, "1", u);
+  EXPECT_EQ(*r.ec, ll::error::missing_channel_id);
+  EXPECT_NE(r.ec->message().find("channelId"), std::string::npos);
+
+  // The fake answers a raw request without channelId like a >= 4.2 node: 400.
+  musicbot::net::http_client_options http_options;
+  http_options.base_url = fake->base_url();
+  musicbot::net::http_client http(h.io.get_executor(), http_options);
+  musicbot::net::http_request req;
+  req.method = "PATCH";
+  req.target = "/v4/sessions/" + n.session_id() + "/players/1";
+  req.body = R"({"voice":{"token":"t","endpoint":"e","sessionId":"s"}})";
+  musicbot::net::set_header(req.headers, "Authorization", password);
+  std::optional<musicbot::net::http_response> resp;
+  http.async_request(req, [&](boost::system::error_code ec, musicbot::net::http_response rsp) {
+    EXPECT_FALSE(ec);
+    resp = std::move(rsp);
+  });
+  ASSERT_TRUE(h.run_until([&] { return resp.has_value(); }));
+  EXPECT_EQ(resp->status, 400u);
+  auto body = ll::parse_rest_error(resp->body);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_NE(body->message.find("channelId"), std::string::npos);
+  EXPECT_EQ(body->path, req.target);
+}
+
+TEST(lavalink_client, unknown_load_type_and_plugin_events_pass_through) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  std::vector<ll::message> events;
+  pool->on_event([&](const ll::node&, const ll::message& m) { events.push_back(m); });
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  fake->script_raw_load_result("lyrics:42", R"({"loadType":"lyrics","data":{"lines":["la"]}})");
+  std::optional<ll::load_result> loaded;
+  pool->async_load_tracks("lyrics:42", [&](boost::system::error_code ec, ll::load_result r) {
+    EXPECT_FALSE(ec);
+    loaded = std::move(r);
+  });
+  ASSERT_TRUE(h.run_until([&] { return loaded.has_value(); }));
+  EXPECT_EQ(loaded->type, ll::load_type::unknown);
+  EXPECT_EQ(loaded->type_name, "lyrics");
+  EXPECT_EQ(std::get<std::string>(loaded->data), R"({"lines":["la"]})");
+
+  const std::string plugin = R"({"op":"event","type":"SegmentsLoaded","guildId":"1","segments":[]})";
+  const std::string op = R"({"op":"futureOp","x":1})";
+  fake->send_raw(plugin);
+  fake->send_raw(op);
+  ASSERT_TRUE(h.run_until([&] { return !collected<ll::unknown_op>(events).empty(); }));
+  const auto plugin_events = collected<ll::unknown_event>(events);
+  ASSERT_EQ(plugin_events.size(), 1u);
+  EXPECT_EQ(plugin_events[0].raw, plugin);
+  EXPECT_EQ(collected<ll::unknown_op>(events)[0].raw, op);
+  EXPECT_TRUE(n.available());
+}
+
+TEST(lavalink_client, voice_bridge_creates_and_destroys_players) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  pool->on_voice_server("77", "tok", "eu.discord.media");
+  pool->on_voice_state("77", "424242", "vs", "999");
+  ASSERT_TRUE(h.run_until([&] { return fake->player("77").has_value() && pool->player("77").has_value(); }));
+  EXPECT_EQ(fake->player("77")->voice.channel_id, "999");
+  pool->on_voice_state("77", "424242", "vs", std::nullopt);
+  ASSERT_TRUE(h.run_until([&] { return !fake->player("77").has_value(); }));
+  EXPECT_EQ(pool->player_count(), 0u);
+}
+
+TEST(lavalink_client, rest_endpoints) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  auto& rest = n.rest();
+  int done = 0;
+  rest.async_info([&](boost::system::error_code ec, ll::node_info i) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(i.version.major, 4);
+    ++done;
+  });
+  rest.async_version([&](boost::system::error_code ec, std::string v) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(v, "4.2.0");
+    ++done;
+  });
+  rest.async_stats([&](boost::system::error_code ec, ll::node_stats) {
+    EXPECT_FALSE(ec);
+    ++done;
+  });
+  rest.async_decode_track(std::string(rick), [&](boost::system::error_code ec, ll::track t) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(t.info.identifier, "dQw4w9WgXcQ");
+    ++done;
+  });
+  rest.async_decode_tracks({std::string(rick)}, [&](boost::system::error_code ec, std::vector<ll::track> t) {
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(t.size(), 1u);
+    ++done;
+  });
+  rest.async_route_planner_status([&](boost::system::error_code ec, ll::route_planner_status s) {
+    EXPECT_FALSE(ec);
+    EXPECT_FALSE(s.class_name.has_value());
+    ++done;
+  });
+  rest.async_get_player(n.session_id(), "404", [&](boost::system::error_code ec, ll::player) {
+    EXPECT_EQ(ec, ll::error::player_not_found);
+    ++done;
+  });
+  rest.async_get_players(n.session_id(), [&](boost::system::error_code ec, std::vector<ll::player> p) {
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(p.empty());
+    ++done;
+  });
+  ASSERT_TRUE(h.run_until([&] { return done == 8; }));
+}
+
+}  // namespace
