@@ -38,17 +38,13 @@ struct node_options {
   std::vector<std::string> regions;            ///< region tags for node selection
   bool resume = true;                          ///< enable session resuming
   std::chrono::seconds resume_timeout{60};     ///< resume window asked of the node
-  /// Reconnect delays (exponential with full jitter).
+  /// reconnect delays (exponential with full jitter)
   net::backoff_options reconnect{std::chrono::milliseconds(250), std::chrono::milliseconds(30'000),
                                  net::jitter::full, 0};
-  /// Consecutive failed connection attempts after which the node is `down`
-  /// (its players are moved), even inside the resume window.
-  int connect_failures_before_down = 2;
+  int connect_failures_before_down = 2; ///< consecutive failed reconnects after which the node is `down` (players move), even inside the resume window
   std::chrono::milliseconds request_timeout{10'000};   ///< REST per-request deadline
   std::chrono::milliseconds handshake_timeout{10'000}; ///< WebSocket connect + upgrade deadline
-  /// A socket silent this long is dropped and reconnected (Lavalink sends
-  /// stats every minute); 0 disables.
-  std::chrono::milliseconds idle_timeout{150'000};
+  std::chrono::milliseconds idle_timeout{150'000}; ///< a socket silent this long is dropped and reconnected (stats come every minute); 0 disables
   std::size_t max_message_bytes = 4u * 1024u * 1024u; ///< largest accepted WebSocket message
   std::shared_ptr<spdlog::logger> logger;              ///< logger; default "musicbot.lavalink"
 };

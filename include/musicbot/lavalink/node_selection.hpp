@@ -16,10 +16,13 @@ namespace musicbot::lavalink {
 
 /// The load penalty of a node (lower is better), the formula Lavalink
 /// clients share:
-/// `players + (1.05^(100·load)·10 − 10) + 2·(1.03^(500·nulled/3000)·300 − 300)
-///  + (1.03^(500·deficit/3000)·600 − 600)`, where `load` is the system CPU
-/// load (0..1) and the frame figures (per minute) are clamped at >= 0 and
-/// count as 0 when the node reports none.
+/// @code
+/// players + (1.05^(100 * load) * 10 - 10)
+///         + 2 * (1.03^(500 * nulled / 3000) * 300 - 300)
+///         + (1.03^(500 * deficit / 3000) * 600 - 600)
+/// @endcode
+/// where `load` is the system CPU load (0..1) and the frame figures (per
+/// minute) are clamped at >= 0 and count as 0 when the node reports none.
 /// @param stats the node's last statistics
 /// @param players player count to use instead of `stats.players` when
 ///        larger (players created since the last stats message)

@@ -43,7 +43,7 @@ class omissible {
 
   /// The value; throws `std::bad_variant_access` unless has_value().
   [[nodiscard]] constexpr const T& value() const& { return std::get<2>(state_); }
-  /// @copydoc value() const&
+  /// The value, mutable; throws `std::bad_variant_access` unless has_value().
   [[nodiscard]] constexpr T& value() & { return std::get<2>(state_); }
   /// Unchecked access; the caller has tested has_value().
   [[nodiscard]] constexpr const T& operator*() const& noexcept { return *std::get_if<2>(&state_); }

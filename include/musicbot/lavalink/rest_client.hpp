@@ -36,8 +36,7 @@ struct rest_options {
   core::secret password;          ///< sent as `Authorization`; never logged
   std::chrono::milliseconds timeout{10'000}; ///< per-request deadline
   std::size_t max_connections = 4;          ///< keep-alive pool size
-  /// Circuit breaker settings (default: the `lavalink` preset).
-  core::circuit_breaker_config breaker = core::circuit_breaker_config::lavalink();
+  core::circuit_breaker_config breaker = core::circuit_breaker_config::lavalink(); ///< breaker settings (default: the `lavalink` preset)
   std::shared_ptr<spdlog::logger> logger;   ///< logger; default "musicbot.lavalink"
 };
 
