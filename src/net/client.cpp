@@ -405,7 +405,13 @@ http_client::~http_client() {
 void http_client::initiate_request(
     http_request request,
     boost::asio::any_completion_handler<void(boost::system::error_code, http_response)> handler) {
-  detail::launch(impl_->ex_, impl_->run(std::move(request)), std::move(handler));
+  // The coroutine owns a reference to the impl, so destroying the client
+  // before the request starts is safe.
+  auto op = [](std::shared_ptr<detail::http_client_impl> impl, http_request r)
+      -> boost::asio::awaitable<std::pair<boost::system::error_code, http_response>> {
+    co_return co_await impl->run(std::move(r));
+  };
+  detail::launch(impl_->ex_, op(impl_, std::move(request)), std::move(handler));
 }
 
 http_client::executor_type http_client::get_executor() const noexcept { return impl_->ex_; }

@@ -185,7 +185,8 @@ boost::system::result<std::uint16_t> server_impl::start() {
   }
   port_ = acceptor_.local_endpoint(ec).port();
   started_ = true;
-  asio::co_spawn(ex_, accept_loop(), asio::detached);
+  // The spawned function object (and its reference) lives as long as the loop.
+  asio::co_spawn(ex_, [self = shared_from_this()] { return self->accept_loop(); }, asio::detached);
   return port_;
 }
 
@@ -222,12 +223,13 @@ asio::awaitable<void> server_impl::accept_loop() {
     }
     if (sessions_.size() >= options_.max_connections) {
       if (refusing_ < 64) {
-        asio::co_spawn(ex_, refuse(std::move(socket)), asio::detached);
+        asio::co_spawn(
+            ex_, [self, s = std::move(socket)]() mutable { return self->refuse(std::move(s)); }, asio::detached);
       }
       continue;
     }
     auto it = sessions_.emplace(sessions_.end());
-    asio::co_spawn(ex_, run_session(std::move(socket), it),
+    asio::co_spawn(ex_, [self, s = std::move(socket), it]() mutable { return self->run_session(std::move(s), it); },
                    asio::bind_cancellation_slot(it->signal.slot(),
                                                 [self, it](const std::exception_ptr&) { self->sessions_.erase(it); }));
   }
