@@ -405,6 +405,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     auto self = this->shared_from_this();
     auto permit = breaker_.try_acquire();
     if (!permit) {
+      ++stats_.l2_rejected;
       ++stats_.l2_errors;
       emit(layer::l2, event::error);
       co_return false;
@@ -441,7 +442,10 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
   static boost::asio::awaitable<void> l2_write(std::shared_ptr<cache_core> self, Key key, value_ptr v,
                                                entry_options opt) {
     auto permit = self->breaker_.try_acquire();
-    if (!permit) co_return;
+    if (!permit) {
+      ++self->stats_.l2_rejected;
+      co_return;
+    }
     std::vector<std::string> tags;
     for (const auto& t : opt.tags) tags.push_back(self->l2_tag(t));
     const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(self->jittered(opt.ttl, opt.ttl_jitter));

@@ -78,6 +78,7 @@ struct cache_stats {
   std::uint64_t l2_hits = 0;        ///< L2 lookups that found a value.
   std::uint64_t l2_misses = 0;      ///< L2 lookups that found nothing.
   std::uint64_t l2_errors = 0;      ///< L2 failures, timeouts and breaker rejections.
+  std::uint64_t l2_rejected = 0;    ///< L2 calls skipped because the breaker was open (part of l2_errors).
   std::uint64_t loads = 0;          ///< Loader calls.
   std::uint64_t load_errors = 0;    ///< Loader failures and timeouts.
   std::uint64_t stale_served = 0;   ///< Stale values handed to callers.

@@ -70,6 +70,8 @@ class redis_backplane final : public backplane {
   auto async_connect(CompletionToken&& token) {
     return subscriber_.async_connect(std::forward<CompletionToken>(token));
   }
+  /// Channels the server has confirmed (1 once subscribed).
+  [[nodiscard]] std::size_t active_subscriptions() const noexcept { return subscriber_.active_subscriptions(); }
   /// Number of malformed messages ignored.
   [[nodiscard]] std::size_t malformed() const noexcept { return state_->malformed; }
 
