@@ -3,38 +3,19 @@
 
 #include <gtest/gtest.h>
 
+#include "sample_registries.hpp"
+
 #include <limits>
 #include <string>
 
 namespace m = musicbot::metrics;
 
-namespace {
-
-// A small registry covering every type, labels that need escaping and the
-// special float values. Its renders are the golden outputs below.
-void fill(m::registry& reg) {
-  auto c = reg.add_counter("demo_events_total", "Events seen.\nSecond \"line\" with \\ backslash.", {"kind"});
-  c->with({"a\"b\\c\nd"})->inc(3);
-  c->with({"plain"})->inc();
-  auto g = reg.add_gauge("demo_temperature", "Temperature.", {"room"});
-  g->with({"nan"})->set(std::numeric_limits<double>::quiet_NaN());
-  g->with({"pinf"})->set(std::numeric_limits<double>::infinity());
-  g->with({"minf"})->set(-std::numeric_limits<double>::infinity());
-  g->with({"small"})->set(1.5e-7);
-  auto h = reg.add_histogram("demo_latency_seconds", "Latency.", {}, {0.5, 1, 2.5});
-  auto hs = h->with({});
-  hs->observe(0.25);
-  hs->observe(1);
-  hs->observe(3);
-  // a family without series is not rendered at all
-  (void)reg.add_gauge("demo_unused", "Unused.", {"x"});
-}
-
-}  // namespace
+using musicbot_metrics_test::fill_demo;
+using musicbot_metrics_test::fill_steps;
 
 TEST(MetricsExposition, PrometheusTextGolden) {
   m::registry reg;
-  fill(reg);
+  fill_demo(reg);
   const std::string expected =
       "# HELP demo_events_total Events seen.\\nSecond \"line\" with \\\\ backslash.\n"
       "# TYPE demo_events_total counter\n"
@@ -63,7 +44,7 @@ TEST(MetricsExposition, PrometheusTextGolden) {
 
 TEST(MetricsExposition, OpenMetricsGolden) {
   m::registry reg;
-  fill(reg);
+  fill_demo(reg);
   const std::string expected =
       "# TYPE demo_events counter\n"
       "# HELP demo_events Events seen.\\nSecond \\\"line\\\" with \\\\ backslash.\n"
@@ -129,11 +110,7 @@ TEST(MetricsExposition, NegotiationCases) {
 
 TEST(MetricsExposition, StepwiseRenderEqualsWholeRender) {
   m::registry reg;
-  fill(reg);
-  for (int f = 0; f < 20; ++f) {
-    auto fam = reg.add_gauge("step_" + std::to_string(f), "S.", {"i"});
-    for (int i = 0; i < 30; ++i) fam->with({std::to_string(i)})->set(i);
-  }
+  fill_steps(reg);
   for (const auto format : {m::exposition_format::prometheus_text, m::exposition_format::openmetrics}) {
     const std::string whole = reg.render(format);
     std::string stepped;

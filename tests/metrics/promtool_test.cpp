@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sample_registries.hpp"
+
 #include <atomic>
 #include <fstream>
 #include <limits>
@@ -21,6 +23,9 @@
 #include <vector>
 
 namespace m = musicbot::metrics;
+using musicbot_metrics_test::fill_demo;
+using musicbot_metrics_test::fill_everything;
+using musicbot_metrics_test::fill_steps;
 
 namespace {
 
@@ -64,67 +69,35 @@ bool openmetrics_accepted(const std::string& exposition) {
   return run_promtool(promtool() + " tsdb create-blocks-from openmetrics " + file + " " + dir.path() + "/blocks");
 }
 
-// A registry exercising everything: the business set, the process
-// collector, escaping, special values, rejected series, callbacks.
-void fill(m::registry& reg) {
-  auto b = m::register_business_metrics(reg);
-  ASSERT_TRUE(b);
-  ASSERT_TRUE(m::register_process_collector(reg));
-  for (const char* source : {"youtube", "soundcloud", "http"}) b->songs_played.with({source})->inc(7);
-  for (const double v : {0.0, 1.0, 3.0, 250.0}) b->queue_length.observe(v);
-  for (const char* cmd : {"play", "skip", "queue", "na\"me\\with\nescapes"}) {
-    b->command_latency.with({cmd})->observe(0.12);
-    b->commands.with({cmd, "ok"})->inc();
-    b->commands.with({cmd, "error"})->inc();
-  }
-  b->active_guilds.set(12);
-  b->music_sessions.set(4);
-  b->session_duration.observe(1800);
-  b->rate_limit_hits.with({"play", "user"})->inc();
-  b->rate_limit_fallback.with({"commands"})->set(0);
-  b->errors.with({"lavalink", "timeout"})->inc();
-  b->autoplay_tracks.with({"added"})->inc();
-  b->breaker_state.with({"lavalink-rest"})->set(2);
-  b->breaker_transitions.with({"lavalink-rest", "open"})->inc();
-  b->cache_hits.with({"tracks", "l1"})->inc(10);
-  b->cache_misses.with({"tracks", "l2"})->inc(2);
-  b->lavalink_nodes_connected.set(1);
-  b->lavalink_node_up.with({"main"})->set(1);
-  b->redis_connection_failures.inc();
-  b->queue_processing.observe(0.4);
-  b->memory_limit.set(1 << 30);
-
-  auto special = reg.add_gauge("test_special_values", "NaN, infinities, tiny and huge values.", {"kind"});
-  special->with({"nan"})->set(std::numeric_limits<double>::quiet_NaN());
-  special->with({"pinf"})->set(std::numeric_limits<double>::infinity());
-  special->with({"minf"})->set(-std::numeric_limits<double>::infinity());
-  special->with({"tiny"})->set(5e-324);
-  special->with({"huge"})->set(1.7976931348623157e308);
-  special->with({"negative"})->set(-42.5);
-  special->with({"unicode \xC3\xA9\xE2\x82\xAC"})->set(1);
-  auto help = reg.add_counter("test_help_escapes_total", "Help with \\ backslash, \"quotes\" and\nnewline.");
-  help->with({})->add(0.25);
-  auto limited = reg.add_counter("test_limited_total", "A family at its limit.", {"k"}, m::family_options{.max_series = 2});
-  for (int i = 0; i < 5; ++i) (void)limited->with({std::to_string(i)});
-  auto nan_hist = reg.add_histogram("test_nan_observed", "A histogram that saw NaN.", {"x"}, {0.1, 1});
-  nan_hist->with({"y"})->observe(std::numeric_limits<double>::quiet_NaN());
-  ASSERT_TRUE(reg.add_callback_gauge("test_callback", "A callback gauge.", [] { return 3.5; }));
-}
-
 }  // namespace
 
 TEST(MetricsPromtool, PromtoolIsInstalled) { ASSERT_FALSE(promtool().empty()) << "install the 'prometheus' package"; }
 
 TEST(MetricsPromtool, PrometheusTextPassesCheckMetrics) {
   m::registry reg;
-  fill(reg);
+  fill_everything(reg);
   EXPECT_TRUE(text_accepted(reg.render(m::exposition_format::prometheus_text)));
 }
 
 TEST(MetricsPromtool, OpenMetricsParsesWithPromtool) {
   m::registry reg;
-  fill(reg);
+  fill_everything(reg);
   EXPECT_TRUE(openmetrics_accepted(reg.render(m::exposition_format::openmetrics)));
+}
+
+TEST(MetricsPromtool, UnitTestExpositionsPass) {
+  // The registries whose renders exposition_test.cpp inspects.
+  for (const auto fill : {&fill_demo, &fill_steps}) {
+    m::registry reg;
+    fill(reg);
+    EXPECT_TRUE(text_accepted(reg.render(m::exposition_format::prometheus_text)));
+    EXPECT_TRUE(openmetrics_accepted(reg.render(m::exposition_format::openmetrics)));
+    std::string stepped;
+    m::render_progress progress;
+    for (int i = 0; i < 1000 && !reg.render_step(m::exposition_format::openmetrics, stepped, progress, 7); ++i) {
+    }
+    EXPECT_TRUE(openmetrics_accepted(stepped));
+  }
 }
 
 TEST(MetricsPromtool, EmptyRegistryPasses) {
@@ -136,7 +109,7 @@ TEST(MetricsPromtool, EmptyRegistryPasses) {
 TEST(MetricsPromtool, CorruptOutputIsRejected) {
   // The checks above can fail: broken escaping and a missing # EOF are caught.
   m::registry reg;
-  fill(reg);
+  fill_everything(reg);
   std::string text = reg.render(m::exposition_format::prometheus_text);
   const auto pos = text.find("\\\"");
   ASSERT_NE(pos, std::string::npos);
@@ -149,7 +122,7 @@ TEST(MetricsPromtool, CorruptOutputIsRejected) {
 
 TEST(MetricsPromtool, RendersUnderConcurrentUpdatesPass) {
   m::registry reg;
-  fill(reg);
+  fill_everything(reg);
   auto b = m::register_business_metrics(reg);
   ASSERT_TRUE(b);
   std::atomic<bool> stop{false};
