@@ -32,7 +32,9 @@ enum class health_status {
 /// What one check reports.
 struct health_report {
   health_status status = health_status::healthy;  ///< the component's state
-  std::string reason;                              ///< why (empty when healthy); at most 256 bytes are kept
+  /// Why (empty when healthy); at most 256 bytes are kept. `/ready` shows
+  /// it to whoever may call it: never put credentials or user data in it.
+  std::string reason;
 };
 
 /// One component's entry in a snapshot.

@@ -15,6 +15,10 @@ namespace musicbot::metrics::detail {
 // threads do not share a line.
 inline constexpr std::size_t cache_line = 64;
 
+// The hot path promises no locks: make the platform prove it.
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "metrics need lock-free 64-bit atomics");
+static_assert(std::atomic<double>::is_always_lock_free, "metrics need lock-free atomic<double>");
+
 struct alignas(cache_line) counter_cell {
   // Integer increments are one fetch_add; fractional additions go to a
   // separate double so the common inc() never needs a CAS loop.
