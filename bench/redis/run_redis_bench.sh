@@ -57,12 +57,25 @@ rb() {
     awk -F, '/INCR/ { gsub(/"/, "", $2); print $2 }'
 }
 
-printf '\n%-6s %14s %14s %16s %16s %10s %10s %10s\n' depth limiter/s incr/s rb-incr-c1/s rb-incr-c50/s lim/rb-c1 lim/rb-c50 lim/incr
+# Redis' own ceiling for scripts: EVALSHA of `return 1`, one connection.
+trivial=$(redis-cli -p "$port" script load "return 1")
+rb_script() {
+  redis-benchmark -p "$port" -P "$1" -c 1 -n "$requests" --csv evalsha "$trivial" 0 2>/dev/null |
+    awk -F, 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
+}
+
+echo
+echo "limiter = BM_redis_limiter_decisions, incr = BM_redis_incr (both through musicbot::redis, one connection)"
+echo "rb-incr-cN = redis-benchmark -t incr -P depth -c N; rb-eval1 = redis-benchmark EVALSHA 'return 1' -P depth -c 1"
+printf '%-6s %11s %11s %13s %13s %11s %10s %10s %10s %10s\n' depth limiter/s incr/s rb-incr-c1/s rb-incr-c50/s rb-eval1/s \
+  lim/rb-c1 lim/rb-c50 lim/incr incr/rb-c1
 for depth in 1 16 64; do
   lim=$(ours "BM_redis_limiter_decisions/pipeline:$depth/real_time")
   inc=$(ours "BM_redis_incr/pipeline:$depth/real_time")
   c1=$(rb "$depth" 1)
   c50=$(rb "$depth" 50)
-  awk -v d="$depth" -v l="$lim" -v i="$inc" -v a="$c1" -v b="$c50" 'BEGIN {
-    printf "%-6s %14.0f %14.0f %16.0f %16.0f %9.0f%% %9.0f%% %9.0f%%\n", d, l, i, a, b, 100*l/a, 100*l/b, 100*l/i }'
+  ev=$(rb_script "$depth")
+  awk -v d="$depth" -v l="$lim" -v i="$inc" -v a="$c1" -v b="$c50" -v e="$ev" 'BEGIN {
+    printf "%-6s %11.0f %11.0f %13.0f %13.0f %11.0f %9.0f%% %9.0f%% %9.0f%% %9.0f%%\n",
+      d, l, i, a, b, e, 100*l/a, 100*l/b, 100*l/i, 100*i/a }'
 done

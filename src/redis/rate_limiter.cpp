@@ -3,7 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -12,56 +15,68 @@ namespace musicbot::redis {
 
 namespace {
 
-// GCRA over up to three scopes, all-or-nothing, on Redis' clock.
-// KEYS[i]: scope key. ARGV[2i-1]: emission interval (µs), ARGV[2i]: span =
-// interval × limit (µs). Returns {allowed, remaining, binding scope (1-based),
-// reset_after µs, retry_after µs}.
+// GCRA over up to three scopes per decision, all-or-nothing, on Redis'
+// clock, for a batch of decisions taken one after another.
+// ARGV[1]: scopes per decision (S); ARGV[2i], ARGV[2i+1]: emission interval
+// and span (interval × limit) of scope i, in µs. KEYS: S keys per decision,
+// decision after decision. Returns 5 integers per decision: allowed,
+// remaining, binding scope (1-based), reset_after µs, retry_after µs.
 constexpr const char* gcra_lua = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = #KEYS
-local allowed = 1
-local remaining = -1
-local binding = 1
-local reset_after = 0
-local retry_after = -1
-local next_tat = {}
-for i = 1, n do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local span = tonumber(ARGV[2 * i])
-  local tat = tonumber(redis.call('GET', KEYS[i]))
-  if tat == nil or tat < now then tat = now end
-  local nxt = tat + interval
-  if nxt - now > span then
-    local wait = nxt - span - now
-    if wait > retry_after then
-      retry_after = wait
-      binding = i
-    end
-    allowed = 0
-    remaining = 0
-    reset_after = math.max(reset_after, tat - now)
-  else
-    next_tat[i] = nxt
-    reset_after = math.max(reset_after, nxt - now)
-    if allowed == 1 then
-      local left = math.floor((span - (nxt - now)) / interval)
-      if remaining < 0 or left < remaining then
-        remaining = left
+local s = tonumber(ARGV[1])
+local interval, span = {}, {}
+for i = 1, s do
+  interval[i] = tonumber(ARGV[2 * i])
+  span[i] = tonumber(ARGV[2 * i + 1])
+end
+local out = {}
+for base = 0, #KEYS - s, s do
+  local allowed, remaining, binding, reset_after, retry_after = 1, -1, 1, 0, -1
+  local next_tat = {}
+  for i = 1, s do
+    local tat = tonumber(redis.call('GET', KEYS[base + i]))
+    if tat == nil or tat < now then tat = now end
+    local nxt = tat + interval[i]
+    if nxt - now > span[i] then
+      local wait = nxt - span[i] - now
+      if wait > retry_after then
+        retry_after = wait
         binding = i
+      end
+      allowed = 0
+      remaining = 0
+      if tat - now > reset_after then reset_after = tat - now end
+    else
+      next_tat[i] = nxt
+      if nxt - now > reset_after then reset_after = nxt - now end
+      if allowed == 1 then
+        local left = math.floor((span[i] - (nxt - now)) / interval[i])
+        if remaining < 0 or left < remaining then
+          remaining = left
+          binding = i
+        end
       end
     end
   end
-end
-if allowed == 1 then
-  for i = 1, n do
-    local ttl_ms = math.ceil((next_tat[i] - now) / 1000) + 1
-    redis.call('SET', KEYS[i], string.format('%.0f', next_tat[i]), 'PX', string.format('%.0f', ttl_ms))
+  if allowed == 1 then
+    for i = 1, s do
+      redis.call('SET', KEYS[base + i], string.format('%.0f', next_tat[i]), 'PX',
+                 string.format('%.0f', math.ceil((next_tat[i] - now) / 1000) + 1))
+    end
+    retry_after = 0
   end
-  retry_after = 0
+  local n = #out
+  out[n + 1] = allowed
+  out[n + 2] = remaining
+  out[n + 3] = binding
+  out[n + 4] = reset_after
+  out[n + 5] = retry_after
 end
-return {allowed, remaining, binding, reset_after, retry_after}
+return out
 )lua";
+
+constexpr std::size_t max_batch = 128;
 
 std::shared_ptr<spdlog::logger> limiter_logger() {
   if (auto existing = spdlog::get("musicbot.redis")) return existing;
@@ -101,6 +116,7 @@ struct distributed_rate_limiter::state {
     if (cfg.global) scopes.push_back(*cfg.global);
     for (const auto& scope : scopes) {
       const auto interval_us = scope.window.count() / 1000 / static_cast<std::int64_t>(scope.limit);
+      if (argv.empty()) argv.push_back(std::to_string(scopes.size()));
       argv.push_back(std::to_string(interval_us));
       argv.push_back(std::to_string(interval_us * static_cast<std::int64_t>(scope.limit)));
       local.push_back(std::make_unique<core::keyed_rate_limiter<>>(
@@ -157,13 +173,93 @@ struct distributed_rate_limiter::state {
   std::vector<std::unique_ptr<core::keyed_rate_limiter<>>> local;
   bool fallback = false;
   rate_limiter_stats stats;
+  std::shared_ptr<batch> open;  // decisions waiting for the next flush
+};
+
+// Decisions sent in one script call. Entries are completed exactly once:
+// by the reply, or earlier by cancellation.
+struct distributed_rate_limiter::batch {
+  struct entry {
+    std::shared_ptr<key_set> keys;
+    std::unique_ptr<detail::completion> done;
+    boost::asio::cancellation_slot slot;
+  };
+  std::vector<entry> entries;
+  boost::asio::any_io_executor executor;
+
+  void complete(std::size_t index, boost::system::error_code ec, reply&& r) {
+    auto& e = entries[index];
+    if (!e.done) return;
+    if (e.slot.is_connected()) e.slot.clear();
+    std::exchange(e.done, nullptr)->complete(ec, std::move(r));
+  }
+};
+
+namespace {
+
+// Cancels one queued or in-flight decision (its reply, if any, is ignored).
+template <class Batch>
+struct cancel_decision {
+  cancel_decision(std::weak_ptr<Batch> b, std::size_t i) : owner(std::move(b)), index(i) {}
+  void operator()(boost::asio::cancellation_type type) const {
+    if ((type & (boost::asio::cancellation_type::terminal | boost::asio::cancellation_type::partial |
+                 boost::asio::cancellation_type::total)) == boost::asio::cancellation_type::none)
+      return;
+    auto b = owner.lock();
+    if (!b || !b->entries[index].done) return;
+    auto done = std::exchange(b->entries[index].done, nullptr);
+    boost::asio::post(b->executor, [d = std::move(done)]() mutable {
+      d->complete(boost::asio::error::operation_aborted, reply{});
+    });
+  }
+  std::weak_ptr<Batch> owner;
+  std::size_t index;
+};
+
+}  // namespace
+
+// Splits the script's flat reply into one 5-integer reply per decision.
+class distributed_rate_limiter::batch_completion final : public detail::completion {
+ public:
+  batch_completion(std::shared_ptr<batch> b, std::vector<std::size_t> indexes)
+      : batch_(std::move(b)), indexes_(std::move(indexes)) {}
+
+  void complete(boost::system::error_code ec, reply&& r) override {
+    if (!ec && (!r.is_array() || r.elements().size() != 5 * indexes_.size())) ec = error::unexpected_reply;
+    for (std::size_t j = 0; j < indexes_.size(); ++j) {
+      reply one;
+      if (!ec) {
+        std::vector<reply> five(std::make_move_iterator(r.elements().begin() + static_cast<std::ptrdiff_t>(5 * j)),
+                                std::make_move_iterator(r.elements().begin() + static_cast<std::ptrdiff_t>(5 * j + 5)));
+        one = reply::make_array(std::move(five));
+      }
+      batch_->complete(indexes_[j], ec, std::move(one));
+    }
+  }
+
+ private:
+  std::shared_ptr<batch> batch_;
+  std::vector<std::size_t> indexes_;
 };
 
 distributed_rate_limiter::distributed_rate_limiter(client& redis, distributed_rate_limiter_config config,
                                                    std::shared_ptr<rate_limiter_observer> observer)
     : redis_(&redis), state_(std::make_shared<state>(std::move(config), std::move(observer))) {}
 
-distributed_rate_limiter::~distributed_rate_limiter() = default;
+distributed_rate_limiter::~distributed_rate_limiter() {
+  // Decisions not flushed yet complete with operation_aborted (this also
+  // breaks the state -> batch -> handler -> state cycle).
+  if (auto b = std::exchange(state_->open, nullptr)) {
+    for (auto& e : b->entries) {
+      if (e.slot.is_connected()) e.slot.clear();
+      if (auto done = std::exchange(e.done, nullptr)) {
+        boost::asio::post(b->executor, [d = std::move(done)]() mutable {
+          d->complete(boost::asio::error::operation_aborted, reply{});
+        });
+      }
+    }
+  }
+}
 
 std::shared_ptr<distributed_rate_limiter::key_set> distributed_rate_limiter::make_keys(
     const rate_limit_request& request) const {
@@ -180,13 +276,46 @@ std::string distributed_rate_limiter::user_key(const rate_limit_request& request
   return state_->cfg.prefix + ":" + core::rate_limit_key(request.guild, request.user, request.command);
 }
 
-void distributed_rate_limiter::submit(const key_set& keys, boost::asio::cancellation_slot slot,
-                                      std::unique_ptr<detail::completion> done) {
-  command tail;
-  tail.arg(static_cast<std::uint32_t>(keys.count));
-  for (std::size_t i = 0; i < keys.count; ++i) tail.arg(keys.keys[i]);
-  for (const auto& a : state_->argv) tail.arg(a);
-  redis_->submit_script(state_->lua, tail, state_->cfg.timeout, slot, std::move(done));
+void distributed_rate_limiter::enqueue(std::shared_ptr<key_set> keys, boost::asio::cancellation_slot slot,
+                                       std::unique_ptr<detail::completion> done) {
+  auto& st = *state_;
+  if (!st.open) {
+    st.open = std::make_shared<batch>();
+    st.open->executor = redis_->get_executor();
+    // Flush once the current turn of the event loop has queued its decisions.
+    boost::asio::post(redis_->get_executor(), [st_weak = std::weak_ptr<state>(state_), redis = redis_] {
+      auto locked = st_weak.lock();
+      if (!locked || !locked->open) return;
+      flush(*locked, *redis);
+    });
+  }
+  const std::size_t index = st.open->entries.size();
+  st.open->entries.push_back({std::move(keys), std::move(done), {}});
+  if (slot.is_connected()) {
+    st.open->entries.back().slot = slot;
+    slot.template emplace<cancel_decision<batch>>(std::weak_ptr<batch>(st.open), index);
+  }
+}
+
+void distributed_rate_limiter::flush(state& st, client& redis) {
+  auto b = std::exchange(st.open, nullptr);
+  std::vector<std::size_t> live;
+  for (std::size_t i = 0; i < b->entries.size(); ++i) {
+    if (b->entries[i].done) live.push_back(i);
+  }
+  for (std::size_t first = 0; first < live.size(); first += max_batch) {
+    const std::size_t last = std::min(live.size(), first + max_batch);
+    command tail;
+    tail.arg((last - first) * st.scopes.size());
+    for (std::size_t j = first; j < last; ++j) {
+      const auto& keys = *b->entries[live[j]].keys;
+      for (std::size_t k = 0; k < keys.count; ++k) tail.arg(keys.keys[k]);
+    }
+    for (const auto& a : st.argv) tail.arg(a);
+    std::vector<std::size_t> indexes(live.begin() + static_cast<std::ptrdiff_t>(first),
+                                     live.begin() + static_cast<std::ptrdiff_t>(last));
+    redis.submit_script(st.lua, tail, st.cfg.timeout, {}, std::make_unique<batch_completion>(b, std::move(indexes)));
+  }
 }
 
 std::pair<boost::system::error_code, core::rate_limit_decision> distributed_rate_limiter::finish(

@@ -363,3 +363,30 @@ TEST(RedisLimiterConfig, RejectsInvalidConfiguration) {
   redis::distributed_rate_limiter scaled(c, replicas);
   EXPECT_EQ(scaled.fallback_config().limit, 1U);  // floor(10 × 0.5 / 4), at least 1
 }
+
+TEST_F(RedisLimiter, CancelledDecisionCompletesWithOperationAborted) {
+  redis::client c(io.get_executor(), client_config(server));
+  redis::distributed_rate_limiter limiter(c, limiter_config(3, 60s));
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    asio::cancellation_signal signal;
+    boost::system::error_code got;
+    bool allowed = true;
+    bool done = false;
+    limiter.async_decide(alice, asio::bind_cancellation_slot(
+                                    signal.slot(), [&](boost::system::error_code ec, core::rate_limit_decision d) {
+                                      got = ec;
+                                      allowed = d.allowed;
+                                      done = true;
+                                    }));
+    // Cancelled before the batch is flushed: never sent, nothing consumed.
+    signal.emit(asio::cancellation_type::terminal);
+    for (int i = 0; i < 100 && !done; ++i) co_await sleep_for(5ms);
+    EXPECT_TRUE(done);
+    EXPECT_EQ(got, asio::error::operation_aborted);
+    EXPECT_FALSE(allowed);
+    auto [ec, d] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, 2U);
+  });
+}

@@ -98,6 +98,12 @@ class rate_limiter_observer {
 /// smaller quota. Time is Redis' own clock (`TIME`), so replicas with skewed
 /// clocks still share one timeline. Keys expire when back to a full quota.
 ///
+/// **Batching**: decisions requested in the same turn of the event loop are
+/// sent together, up to 128 per EVALSHA (the script decides them one after
+/// another, so decisions on the same key see each other). A lone decision is
+/// still one round trip; a burst costs one script call per 128 decisions,
+/// which is what makes pipelined decisions cheap for Redis.
+///
 /// **Fail closed**: when the script fails (connection lost, timeout, open
 /// circuit breaker, any error), the decision comes from local keyed limiters
 /// at `limit × fallback_fraction / expected_replicas` (at least 1), never an
@@ -136,7 +142,7 @@ class distributed_rate_limiter {
             std::move(h)(out_ec, decision);
           };
           using op = detail::completion_op<std::decay_t<decltype(handler)>, decltype(convert)>;
-          submit(*k, slot, std::make_unique<op>(std::move(handler), std::move(convert), redis_->get_executor()));
+          enqueue(std::move(k), slot, std::make_unique<op>(std::move(handler), std::move(convert), redis_->get_executor()));
         },
         token, std::move(keys));
   }
@@ -159,13 +165,17 @@ class distributed_rate_limiter {
 
  private:
   struct state;
+  struct batch;
+  class batch_completion;
   struct key_set {
     std::string keys[3];
     std::uint8_t count = 0;
   };
 
   [[nodiscard]] std::shared_ptr<key_set> make_keys(const rate_limit_request& request) const;
-  void submit(const key_set& keys, boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
+  void enqueue(std::shared_ptr<key_set> keys, boost::asio::cancellation_slot slot,
+               std::unique_ptr<detail::completion> done);
+  static void flush(state& st, client& redis);
   static std::pair<boost::system::error_code, core::rate_limit_decision> finish(state& s, const key_set& keys,
                                                                                  boost::system::error_code ec,
                                                                                  const reply& r);
