@@ -29,8 +29,7 @@ struct fake_discord_options {
   std::uint32_t session_start_total = 1000;      ///< session_start_limit.total
   std::uint32_t session_start_remaining = 1000;  ///< session_start_limit.remaining (enforced)
   std::chrono::milliseconds heartbeat_interval{41'250};  ///< sent in HELLO
-  /// A connection without a heartbeat for interval × 1.5 + this is closed with 4009.
-  std::chrono::milliseconds heartbeat_grace{1000};
+  std::chrono::milliseconds heartbeat_grace{1000};  ///< no heartbeat for interval × 1.5 + this → close 4009
   bool ack_heartbeats = true;           ///< false: never ACK (zombie tests)
   bool allow_privileged_intents = false;  ///< false: privileged intents → close 4014
   std::size_t replay_buffer = 1000;     ///< events kept per session for RESUME replay
