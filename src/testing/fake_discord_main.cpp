@@ -109,8 +109,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "musicbot-fake-discord: cannot listen: %s\n", port.error().message().c_str());
     return 1;
   }
-  std::printf("fake discord listening: gateway %s  api %s  token %s\n", fake.gateway_url().c_str(),
-              fake.api_base().c_str(), options.token.c_str());
+  std::printf("fake discord listening: gateway %s  api %s\n", fake.gateway_url().c_str(), fake.api_base().c_str());
   std::fflush(stdout);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
