@@ -72,6 +72,24 @@ void BM_ttl_map_find_hit_precise(benchmark::State& state) {
 }
 BENCHMARK(BM_ttl_map_find_hit_precise)->Arg(1000000);
 
+// The same with a manual clock (an atomic load): the data structure alone.
+void BM_ttl_map_find_hit_manual_clock(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto keys = make_keys(n, 1);
+  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                          musicbot::core::manual_clock>
+      map(n, 1h);
+  for (const auto k : keys) map.insert_or_assign(k, k);
+  const auto probe = shuffled(keys, 2);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(map.find(probe[i]));
+    if (++i == probe.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ttl_map_find_hit_manual_clock)->Arg(1000000);
+
 void BM_unordered_map_find_hit(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = make_keys(n, 1);
@@ -192,6 +210,27 @@ void BM_breaker_closed_call(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_breaker_closed_call);
+
+// Two threads sharing one breaker vs two threads sharing one atomic counter.
+void BM_atomic_increment_shared(benchmark::State& state) {
+  static std::atomic<std::uint64_t> counter{0};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(counter.fetch_add(1, std::memory_order_relaxed));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_atomic_increment_shared)->Threads(2)->UseRealTime();
+
+void BM_breaker_closed_call_shared(benchmark::State& state) {
+  static musicbot::core::concurrent_circuit_breaker<> breaker(musicbot::core::circuit_breaker_config{});
+  for (auto _ : state) {
+    auto permit = breaker.try_acquire();
+    if (!permit) state.SkipWithError("breaker left the closed state");
+    permit.success(std::chrono::microseconds(50));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_breaker_closed_call_shared)->Threads(2)->UseRealTime();
 
 // The single-threaded breaker (exact count window) for comparison.
 void BM_breaker_closed_call_single(benchmark::State& state) {

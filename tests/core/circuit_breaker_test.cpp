@@ -254,6 +254,40 @@ TYPED_TEST(BreakerTest, TimeWindowDropsExpiredBuckets) {
   }
 }
 
+TYPED_TEST(BreakerTest, TimeWindowSlowCallsAndRecovery) {
+  manual_clock clock;
+  circuit_breaker_config cfg = small_count_window();
+  cfg.window_kind = sliding_window_kind::time_based;
+  cfg.window_size = 10;  // ten 100 ms buckets: a 1 s window
+  cfg.bucket_duration = 100ms;
+  cfg.minimum_calls = 4;
+  cfg.failure_rate_threshold = 100.0;
+  cfg.slow_call_rate_threshold = 75.0;
+  TypeParam breaker(cfg, clock);
+  transitions seen;
+  breaker.set_listener([&](circuit_state from, circuit_state to) { seen.emplace_back(from, to); });
+  succeed(breaker, 150ms);
+  clock.advance(100ms);
+  succeed(breaker, 150ms);
+  clock.advance(100ms);
+  succeed(breaker, 10ms);
+  fail(breaker, 200ms);  // 3 of 4 slow: 75 %
+  EXPECT_EQ(breaker.state(), circuit_state::open);
+  clock.advance(10s);
+  succeed(breaker, 1ms);
+  succeed(breaker, 1ms);
+  EXPECT_EQ(breaker.state(), circuit_state::closed);
+  // The window starts empty after closing: old slow calls are gone.
+  succeed(breaker, 150ms);
+  succeed(breaker, 1ms);
+  succeed(breaker, 1ms);
+  succeed(breaker, 1ms);
+  EXPECT_EQ(breaker.state(), circuit_state::closed);
+  EXPECT_EQ(seen, (transitions{{circuit_state::closed, circuit_state::open},
+                               {circuit_state::open, circuit_state::half_open},
+                               {circuit_state::half_open, circuit_state::closed}}));
+}
+
 TEST(CircuitBreakerConfig, PresetsCarryServiceValues) {
   const auto redis = circuit_breaker_config::redis();
   EXPECT_EQ(redis.call_timeout, 3000ms);
