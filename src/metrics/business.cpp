@@ -59,6 +59,10 @@ core::result<business_metrics> register_business_metrics(registry& reg) {
   take(reg.add_gauge("musicbot_rate_limit_fallback_active",
                      "1 while a distributed rate limiter runs on its local fallback.", {"limiter"}),
        m.rate_limit_fallback, ec);
+  take(reg.add_counter("musicbot_rate_limit_decisions_total",
+                       "Rate limiter decisions by source (redis, fallback) and outcome.",
+                       {"limiter", "source", "outcome"}),
+       m.rate_limit_decisions, ec);
   take(reg.add_counter("musicbot_errors_total", "Errors by component and kind.", {"component", "kind"}), m.errors,
        ec);
   take(reg.add_counter("musicbot_autoplay_tracks_total", "Autoplay picks by outcome.", {"outcome"}),
@@ -69,11 +73,10 @@ core::result<business_metrics> register_business_metrics(registry& reg) {
   take(reg.add_counter("musicbot_circuit_breaker_transitions_total", "Circuit breaker transitions into a state.",
                        {"breaker", "state"}),
        m.breaker_transitions, ec);
-  take(reg.add_counter("musicbot_cache_hits_total", "Cache lookups answered by a layer.", {"cache", "layer"}),
-       m.cache_hits, ec);
-  take(reg.add_counter("musicbot_cache_misses_total", "Cache lookups a layer could not answer.",
-                       {"cache", "layer"}),
-       m.cache_misses, ec);
+  take(reg.add_counter("musicbot_cache_events_total",
+                       "Cache events by cache name, layer (l1, l2, loader) and event.",
+                       {"cache", "layer", "event"}),
+       m.cache_events, ec);
   take(reg.add_gauge("musicbot_lavalink_nodes_connected", "Lavalink nodes with an open, ready session."),
        m.lavalink_nodes_connected, ec);
   take(reg.add_gauge("musicbot_lavalink_node_up", "1 while the Lavalink node is connected.", {"node"}),

@@ -25,8 +25,9 @@ TEST(MetricsBusiness, RegistersTheWholeSetWithOneCall) {
   b->autoplay_tracks.with({"added"})->inc();
   b->breaker_state.with({"lavalink-rest"})->set(static_cast<double>(m::breaker_state_value::open));
   b->breaker_transitions.with({"lavalink-rest", "open"})->inc();
-  b->cache_hits.with({"tracks", "l1"})->inc();
-  b->cache_misses.with({"tracks", "l2"})->inc();
+  b->cache_events.with({"tracks", "l1", "hit"})->inc();
+  b->cache_events.with({"tracks", "l2", "miss"})->inc();
+  b->rate_limit_decisions.with({"commands", "redis", "allowed"})->inc();
   b->lavalink_nodes_connected.set(1);
   b->lavalink_node_up.with({"main"})->set(1);
   b->redis_connection_failures.inc();
@@ -51,8 +52,9 @@ TEST(MetricsBusiness, RegistersTheWholeSetWithOneCall) {
            "musicbot_autoplay_tracks_total{outcome=\"added\"} 1\n",
            "musicbot_circuit_breaker_state{breaker=\"lavalink-rest\"} 2\n",
            "musicbot_circuit_breaker_transitions_total{breaker=\"lavalink-rest\",state=\"open\"} 1\n",
-           "musicbot_cache_hits_total{cache=\"tracks\",layer=\"l1\"} 1\n",
-           "musicbot_cache_misses_total{cache=\"tracks\",layer=\"l2\"} 1\n",
+           "musicbot_cache_events_total{cache=\"tracks\",layer=\"l1\",event=\"hit\"} 1\n",
+           "musicbot_cache_events_total{cache=\"tracks\",layer=\"l2\",event=\"miss\"} 1\n",
+           "musicbot_rate_limit_decisions_total{limiter=\"commands\",source=\"redis\",outcome=\"allowed\"} 1\n",
            "musicbot_lavalink_nodes_connected 1\n",
            "musicbot_lavalink_node_up{node=\"main\"} 1\n",
            "musicbot_redis_connection_failures_total 1\n",
@@ -81,6 +83,22 @@ TEST(MetricsBusiness, SecondRegistrationIsIdempotent) {
   EXPECT_EQ(second->commands.with({"skip", "ok"})->value(), 1.0);
 }
 
+TEST(MetricsBusiness, SharesFamiliesWithTheCacheAndRedisAdapters) {
+  // musicbot::cache and musicbot::redis register these families themselves
+  // with the same shape; either order gives one family.
+  m::registry reg;
+  auto cache_first = reg.add_counter("musicbot_cache_events_total", "x", {"cache", "layer", "event"});
+  auto limiter_first = reg.add_counter("musicbot_rate_limit_decisions_total", "x", {"limiter", "source", "outcome"});
+  auto fallback_first = reg.add_gauge("musicbot_rate_limit_fallback_active", "x", {"limiter"});
+  ASSERT_TRUE(cache_first && limiter_first && fallback_first);
+  auto b = m::register_business_metrics(reg);
+  ASSERT_TRUE(b);
+  cache_first->with({"tracks", "l1", "hit"})->inc();
+  EXPECT_EQ(b->cache_events.with({"tracks", "l1", "hit"})->value(), 1.0);
+  limiter_first->with({"commands", "redis", "denied"})->inc(2);
+  EXPECT_EQ(b->rate_limit_decisions.with({"commands", "redis", "denied"})->value(), 2.0);
+}
+
 TEST(MetricsBusiness, ConflictIsReported) {
   m::registry reg;
   ASSERT_TRUE(reg.add_gauge("musicbot_active_guilds", "taken", {"shard"}));
@@ -101,8 +119,8 @@ TEST(MetricsBusiness, NoFamilyIsLabelledByDiscordIds) {
   b->autoplay_tracks.with({"x"})->inc();
   b->breaker_state.with({"x"})->set(0);
   b->breaker_transitions.with({"x", "open"})->inc();
-  b->cache_hits.with({"x", "l1"})->inc();
-  b->cache_misses.with({"x", "l1"})->inc();
+  b->cache_events.with({"x", "l1", "hit"})->inc();
+  b->rate_limit_decisions.with({"x", "redis", "allowed"})->inc();
   b->lavalink_node_up.with({"x"})->set(1);
   const std::string text = reg.render(m::exposition_format::prometheus_text);
   for (const char* forbidden : {"guild", "user=", "user_id", "channel"}) {

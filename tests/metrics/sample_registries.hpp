@@ -65,8 +65,9 @@ inline void fill_everything(m::registry& reg) {
   b->autoplay_tracks.with({"added"})->inc();
   b->breaker_state.with({"lavalink-rest"})->set(2);
   b->breaker_transitions.with({"lavalink-rest", "open"})->inc();
-  b->cache_hits.with({"tracks", "l1"})->inc(10);
-  b->cache_misses.with({"tracks", "l2"})->inc(2);
+  b->cache_events.with({"tracks", "l1", "hit"})->inc(10);
+  b->cache_events.with({"tracks", "l2", "miss"})->inc(2);
+  b->rate_limit_decisions.with({"commands", "fallback", "denied"})->inc();
   b->lavalink_nodes_connected.set(1);
   b->lavalink_node_up.with({"main"})->set(1);
   b->redis_connection_failures.inc();

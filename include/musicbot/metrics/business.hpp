@@ -50,6 +50,9 @@ struct business_metrics {
   counter_family rate_limit_hits;
   /// `musicbot_rate_limit_fallback_active{limiter}`: 1 while a distributed limiter runs on its local fallback.
   gauge_family rate_limit_fallback;
+  /// `musicbot_rate_limit_decisions_total{limiter,source,outcome}`: limiter decisions by source
+  /// (redis, fallback) and outcome (allowed, denied); fed by musicbot::redis' limiter metrics.
+  counter_family rate_limit_decisions;
   /// `musicbot_errors_total{component,kind}`: errors by component (discord, lavalink, redis, store, ...) and kind.
   counter_family errors;
   /// `musicbot_autoplay_tracks_total{outcome}`: autoplay picks; outcome is added, no_candidate or error.
@@ -58,10 +61,10 @@ struct business_metrics {
   gauge_family breaker_state;
   /// `musicbot_circuit_breaker_transitions_total{breaker,state}`: transitions into `state`.
   counter_family breaker_transitions;
-  /// `musicbot_cache_hits_total{cache,layer}`: lookups answered by a layer (l1, l2).
-  counter_family cache_hits;
-  /// `musicbot_cache_misses_total{cache,layer}`: lookups a layer could not answer.
-  counter_family cache_misses;
+  /// `musicbot_cache_events_total{cache,layer,event}`: cache events by layer (l1, l2, loader) and
+  /// event (hit, miss, negative_hit, stale, load, error, refresh, coalesced, invalidation); the
+  /// family musicbot::cache's metrics observer feeds.
+  counter_family cache_events;
   /// `musicbot_lavalink_nodes_connected`: Lavalink nodes with an open, ready WebSocket.
   gauge lavalink_nodes_connected;
   /// `musicbot_lavalink_node_up{node}`: 1 while the named node is connected.
