@@ -90,6 +90,7 @@ client_impl::client_impl(asio::any_io_executor ex, config c, std::shared_ptr<spd
     throw std::invalid_argument("redis::config: reconnect delays must be positive and initial <= max");
   if (cfg.max_in_flight == 0) throw std::invalid_argument("redis::config: max_in_flight must be positive");
   read_buffer_.resize(64 * 1024);
+  shortest_timeout_ = cfg.command_timeout;
   breaker_.set_listener([this](core::circuit_state from, core::circuit_state to) {
     if (to == core::circuit_state::open) {
       log->warn("redis: circuit breaker {} -> open for {} ms: failing fast", core::to_string(from),
@@ -348,8 +349,10 @@ asio::awaitable<void> client_impl::writer_loop() {
 
 asio::awaitable<void> client_impl::watchdog_loop() {
   auto self = shared_from_this();
-  const auto tick = std::max(std::chrono::milliseconds(1), cfg.command_timeout / 10);
   while (!connection_lost_) {
+    // A tenth of the shortest timeout in use: a command completes with
+    // error::timeout at most 10 % after its deadline.
+    const auto tick = std::max(std::chrono::milliseconds(1), shortest_timeout_ / 10);
     watchdog_waiting_ = pending_.empty();
     watchdog_.expires_after(watchdog_waiting_ ? std::chrono::hours(24) : std::chrono::duration_cast<clock::duration>(tick));
     co_await watchdog_.async_wait(use_tuple);
@@ -446,6 +449,7 @@ void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds ti
   p.done = std::move(done);
   p.sent = now;
   p.timeout = timeout.count() > 0 ? timeout : cfg.command_timeout;
+  shortest_timeout_ = std::min(shortest_timeout_, p.timeout);
   p.deadline = now + p.timeout;
   p.eval_retry = std::move(eval_retry);
   p.internal = internal;

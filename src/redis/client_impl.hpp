@@ -117,6 +117,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   std::vector<char> read_buffer_;
   bool writer_waiting_ = false;
   bool watchdog_waiting_ = false;
+  std::chrono::milliseconds shortest_timeout_{0};
   boost::system::error_code lost_reason_;
   reply_parser parser_;
   std::deque<pending> pending_;
