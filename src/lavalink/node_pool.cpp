@@ -10,6 +10,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -83,7 +84,8 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
         rest(ex, make_rest_options(options)),
         ws(ex, make_ws_options(options)),
         backoff(options.reconnect),
-        timer(ex) {}
+        timer(ex),
+        watchdog_timer(ex) {}
 
   void set_state(node_state s, bool resumed = false) {
     if (state == s && s != node_state::connected) return;
@@ -98,12 +100,30 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
     started = true;
     stopping = false;
     asio::co_spawn(executor, run(shared_from_this()), asio::detached);
+    if (options.idle_timeout.count() > 0) asio::co_spawn(executor, watchdog(shared_from_this()), asio::detached);
+  }
+
+  // Drops a connection that stays open but delivers no message (Lavalink
+  // sends stats every minute), which transport pings alone cannot detect.
+  static asio::awaitable<void> watchdog(std::shared_ptr<node_impl> self) {
+    const auto period = std::max<std::chrono::milliseconds>(self->options.idle_timeout / 4, std::chrono::milliseconds(5));
+    while (!self->stopping) {
+      self->watchdog_timer.expires_after(period);
+      auto [ec] = co_await self->watchdog_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || self->stopping) co_return;
+      if (self->ws.is_open() && clock_type::now() - self->last_message > self->options.idle_timeout) {
+        self->logger->warn("lavalink node {}: no message for {} ms, reconnecting", self->options.name,
+                           self->options.idle_timeout.count());
+        self->ws.abort();
+      }
+    }
   }
 
   void stop() {
     if (stopping) return;
     stopping = true;
     timer.cancel();
+    watchdog_timer.cancel();
     if (ws.is_open()) {
       ws.async_close(net::close_codes::normal, "client stopping", asio::detached);
     } else {
@@ -136,6 +156,7 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
         continue;
       }
       failures = 0;
+      last_message = clock_type::now();
       co_await read_messages();
       if (stopping) break;
       const auto reason = ws.peer_close_reason();
@@ -153,6 +174,7 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
     for (;;) {
       auto [ec, msg] = co_await ws.async_read(asio::as_tuple(asio::use_awaitable));
       if (ec || stopping) co_return;
+      last_message = clock_type::now();
       auto parsed = parser.parse(msg.data);
       if (!parsed) {
         logger->warn("lavalink node {}: unparsable message ({}), {} bytes", options.name,
@@ -191,6 +213,8 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
   net::websocket_client ws;
   net::backoff backoff;
   asio::steady_timer timer;
+  asio::steady_timer watchdog_timer;
+  clock_type::time_point last_message = clock_type::now();
   message_parser parser;
   node_state state = node_state::idle;
   std::string session_id;
@@ -272,7 +296,9 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     for (auto& n : nodes) {
       node_candidate c;
       c.name = n->name();
-      c.available = n->available() && n.get() != exclude && drained.count(n->name()) == 0;
+      const auto breaker = n->rest().breaker().state();
+      const bool breaker_down = breaker == core::circuit_state::open || breaker == core::circuit_state::forced_open;
+      c.available = n->available() && !breaker_down && n.get() != exclude && drained.count(n->name()) == 0;
       c.stats = n->stats();
       c.local_players = local_players(n->name());
       c.regions = n->options().regions;
@@ -558,6 +584,16 @@ node& node_pool::add_node(node_options options) {
     if (auto pool = weak.lock()) pool->handle_state(source, state, resumed);
   });
   node& ref = *n;
+  // A node whose breaker opens is treated as down: its players move.
+  ref.rest().breaker().set_listener([weak, name = ref.name()](core::circuit_state, core::circuit_state to) {
+    if (to != core::circuit_state::open && to != core::circuit_state::forced_open) return;
+    auto pool = weak.lock();
+    if (!pool) return;
+    pool->logger->warn("lavalink node {}: circuit breaker open, moving its players", name);
+    asio::post(pool->executor, [weak, name] {
+      if (auto p = weak.lock()) p->move_all_from(name, move_reason::node_down);
+    });
+  });
   impl_->nodes.push_back(std::move(n));
   if (impl_->started) ref.start();
   return ref;
