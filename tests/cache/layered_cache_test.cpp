@@ -1,6 +1,8 @@
 #include <musicbot/cache/layered_cache.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -375,6 +377,42 @@ TEST_F(LayeredCache, EraseReachesOtherCachesThroughTheBackplane) {
   drain();
   EXPECT_EQ(b.find(2), nullptr);
   EXPECT_EQ(l2->size(), 0U);
+}
+
+TEST_F(LayeredCache, MalformedL2PayloadIsAMissAndReloads) {
+  auto l2 = std::make_shared<musicbot::cache::memory_l2_store>();
+  auto o = options();
+  o.l2 = l2;
+  o.serializer = musicbot::cache::json_codec<int, std::string>();
+  cache_type cache(ioc.get_executor(), o, clock);
+  bool stored = false;
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+    co_await l2->set("t:1", "{not json", std::chrono::minutes(1), {});
+    stored = true;
+  }, asio::detached);
+  drain();
+  ASSERT_TRUE(stored);
+  scripted_loader loader;
+  auto r = get(cache, 1, loader, {});
+  drain();
+  EXPECT_FALSE(r->ec);
+  EXPECT_EQ(r->text(), "1#0");  // the loader answered
+  EXPECT_EQ(cache.stats().l2_errors, 1U);
+  EXPECT_EQ(loader.s->calls, 1);
+}
+
+TEST_F(LayeredCache, LoadInFlightDuringEraseDoesNotRefillL1) {
+  cache_type cache(ioc.get_executor(), options(), clock);
+  scripted_loader loader;
+  loader.s->delay = 10ms;
+  auto a = get(cache, 1, loader, {});
+  ioc.poll();  // the load has started
+  bool erased = false;
+  cache.erase(1, [&](boost::system::error_code) { erased = true; });
+  drain();
+  EXPECT_TRUE(erased);
+  EXPECT_EQ(a->text(), "1#0");        // the waiting caller still gets the value...
+  EXPECT_EQ(cache.find(1), nullptr);  // ...but the possibly outdated value is not cached
 }
 
 TEST_F(LayeredCache, TooManyDifferentLoadsAreRejected) {
