@@ -101,7 +101,7 @@ void BM_queue_remove_insert(benchmark::State& state) {
   auto q = full_queue();
   for (auto _ : state) {
     auto t = q.remove(n_tracks / 2);
-    benchmark::DoNotOptimize(q.insert(n_tracks / 2, std::move(*t)));
+    benchmark::DoNotOptimize(q.insert(n_tracks / 2, std::move(t).value()));
   }
   state.SetItemsProcessed(state.iterations() * 2);
 }

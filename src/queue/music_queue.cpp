@@ -4,7 +4,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
 
 namespace musicbot::queue {
 
@@ -23,6 +22,21 @@ std::uint64_t random_seed() {
 }
 
 using diff_t = std::deque<track>::difference_type;
+
+// Hash of track::dedup_key() without building the string.
+std::uint64_t key_hash(const track& t) {
+  const std::hash<std::string_view> h;
+  if (!t.encoded.empty()) return h(t.encoded);
+  if (!t.uri.empty()) return h(t.uri);
+  return h(t.source) * 31U + h(t.identifier) + 0x9e3779b97f4a7c15ULL;
+}
+
+// track::dedup_key() equality without building strings.
+bool same_key(const track& a, const track& b) {
+  if (!a.encoded.empty() || !b.encoded.empty()) return a.encoded == b.encoded;
+  if (!a.uri.empty() || !b.uri.empty()) return a.uri == b.uri;
+  return a.source == b.source && a.identifier == b.identifier;
+}
 
 diff_t as_diff(std::size_t n) { return static_cast<diff_t>(n); }
 
@@ -54,6 +68,7 @@ core::result<void> music_queue::set_limits(const queue_limits& limits) {
   if (auto ok = validate(limits); !ok) return ok;
   limits_ = limits;
   while (history_.size() > limits_.max_history) history_.pop_front();
+  rebuild_index();
   return {};
 }
 
@@ -78,18 +93,43 @@ core::result<void> music_queue::check_can_add(const std::vector<const track*>& b
     }
   }
   if (limits_.deduplicate) {
-    std::unordered_set<std::string> keys;
-    if (current_) keys.insert(current_->dedup_key());
-    for (const auto& t : upcoming_) keys.insert(t.dedup_key());
+    std::unordered_map<std::uint64_t, const track*> batch_keys;
     for (const track* t : batch) {
-      if (!keys.insert(t->dedup_key()).second) return error::duplicate;
+      if (is_queued(*t)) return error::duplicate;
+      auto [it, inserted] = batch_keys.emplace(key_hash(*t), t);
+      if (!inserted && same_key(*it->second, *t)) return error::duplicate;
     }
   }
   return {};
 }
 
+void music_queue::index_add(const track& t) {
+  if (limits_.deduplicate) ++keys_[key_hash(t)];
+}
+
+void music_queue::index_remove(const track& t) {
+  if (!limits_.deduplicate) return;
+  auto it = keys_.find(key_hash(t));
+  if (it != keys_.end() && --it->second == 0) keys_.erase(it);
+}
+
+void music_queue::rebuild_index() {
+  keys_.clear();
+  if (!limits_.deduplicate) return;
+  if (current_) index_add(*current_);
+  for (const auto& t : upcoming_) index_add(t);
+}
+
+bool music_queue::is_queued(const track& t) const {
+  if (!keys_.contains(key_hash(t))) return false;
+  // A hash hit: confirm (a collision must not refuse a distinct track).
+  if (current_ && same_key(*current_, t)) return true;
+  return std::any_of(upcoming_.begin(), upcoming_.end(), [&](const track& u) { return same_key(u, t); });
+}
+
 core::result<std::size_t> music_queue::add(track t) {
   if (auto ok = check_can_add({&t}); !ok) return ok.error();
+  index_add(t);
   upcoming_.push_back(std::move(t));
   return upcoming_.size() - 1;
 }
@@ -101,13 +141,17 @@ core::result<std::size_t> music_queue::add_all(std::vector<track> tracks) {
   for (const auto& t : tracks) batch.push_back(&t);
   if (auto ok = check_can_add(batch); !ok) return ok.error();
   const std::size_t first = upcoming_.size();
-  for (auto& t : tracks) upcoming_.push_back(std::move(t));
+  for (auto& t : tracks) {
+    index_add(t);
+    upcoming_.push_back(std::move(t));
+  }
   return first;
 }
 
 core::result<void> music_queue::insert(std::size_t position, track t) {
   if (position > upcoming_.size()) return error::out_of_range;
   if (auto ok = check_can_add({&t}); !ok) return ok;
+  index_add(t);
   upcoming_.insert(upcoming_.begin() + as_diff(position), std::move(t));
   return {};
 }
@@ -116,6 +160,7 @@ core::result<track> music_queue::remove(std::size_t position) {
   if (position >= upcoming_.size()) return error::out_of_range;
   track removed = std::move(upcoming_[position]);
   upcoming_.erase(upcoming_.begin() + as_diff(position));
+  index_remove(removed);
   return removed;
 }
 
@@ -124,12 +169,14 @@ core::result<std::vector<track>> music_queue::remove_range(std::size_t first, st
   std::vector<track> removed(std::make_move_iterator(upcoming_.begin() + as_diff(first)),
                              std::make_move_iterator(upcoming_.begin() + as_diff(last)));
   upcoming_.erase(upcoming_.begin() + as_diff(first), upcoming_.begin() + as_diff(last));
+  for (const auto& t : removed) index_remove(t);
   return removed;
 }
 
 std::size_t music_queue::remove_by(std::uint64_t user_id) {
   const auto before = upcoming_.size();
   std::erase_if(upcoming_, [&](const track& t) { return t.requester_id == user_id; });
+  rebuild_index();
   return before - upcoming_.size();
 }
 
@@ -148,6 +195,8 @@ core::result<void> music_queue::move(std::size_t from, std::size_t to) {
 std::size_t music_queue::clear() noexcept {
   const auto n = upcoming_.size();
   upcoming_.clear();
+  keys_.clear();
+  if (limits_.deduplicate && current_) keys_[key_hash(*current_)] = 1;
   return n;
 }
 
@@ -180,11 +229,8 @@ void music_queue::push_history(track t) {
 
 core::result<bool> music_queue::play_or_add(track t) {
   if (!current_) {
-    if (limits_.deduplicate) {
-      for (const auto& u : upcoming_) {
-        if (u.dedup_key() == t.dedup_key()) return error::duplicate;
-      }
-    }
+    if (limits_.deduplicate && is_queued(t)) return error::duplicate;
+    index_add(t);
     current_ = std::move(t);
     return true;
   }
@@ -198,6 +244,7 @@ const track* music_queue::advance() {
     if (loop_ == loop_mode::queue) {
       upcoming_.push_back(std::move(*current_));
     } else {
+      index_remove(*current_);
       push_history(std::move(*current_));
     }
     current_.reset();
@@ -231,6 +278,7 @@ core::result<const track*> music_queue::skip_to(std::size_t position) {
     if (loop_ == loop_mode::queue) {
       upcoming_.push_back(std::move(t));
     } else {
+      index_remove(t);
       push_history(std::move(t));
     }
   }
@@ -245,6 +293,7 @@ core::result<const track*> music_queue::previous() {
   }
   current_ = std::move(history_.back());
   history_.pop_back();
+  index_add(*current_);
   return &*current_;
 }
 
@@ -253,6 +302,7 @@ void music_queue::stop() noexcept {
   track t = std::move(*current_);
   current_.reset();
   try {
+    index_remove(t);
     push_history(std::move(t));
   } catch (...) {  // allocation failure: the track is simply not remembered
   }
@@ -287,6 +337,7 @@ core::result<void> music_queue::restore(queue_state s) {
   upcoming_.swap(upcoming);
   history_.clear();
   loop_ = s.loop;
+  rebuild_index();
   return {};
 }
 

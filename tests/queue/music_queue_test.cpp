@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <string>
 
@@ -447,6 +448,48 @@ TEST(LoopMode, ParseAndPrint) {
     EXPECT_EQ(musicbot::queue::parse_loop_mode(musicbot::queue::to_string(m)), m);
   }
   EXPECT_FALSE(musicbot::queue::parse_loop_mode("all"));
+}
+
+}  // namespace
+
+namespace {
+
+// The de-duplication index must agree with a plain scan after any sequence
+// of operations (random but seeded, bounded).
+TEST(MusicQueue, DedupIndexMatchesScanUnderRandomOperations) {
+  music_queue q(lim(30, 0, 5, true), 99);
+  std::mt19937 rng(4242);
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  auto candidate = [&] { return make(std::to_string(pick(12))); };
+  for (int step = 0; step < 3000; ++step) {
+    switch (pick(12)) {
+      case 0: (void)q.add(candidate()); break;
+      case 1: (void)q.insert(static_cast<std::size_t>(pick(static_cast<int>(q.size()) + 1)), candidate()); break;
+      case 2: if (!q.empty()) (void)q.remove(static_cast<std::size_t>(pick(static_cast<int>(q.size())))); break;
+      case 3: q.advance(); break;
+      case 4: (void)q.skip(); break;
+      case 5: (void)q.previous(); break;
+      case 6: if (pick(10) == 0) q.clear(); break;
+      case 7: if (!q.empty()) (void)q.skip_to(static_cast<std::size_t>(pick(static_cast<int>(q.size())))); break;
+      case 8: q.set_loop(static_cast<loop_mode>(pick(3))); break;
+      case 9: if (pick(5) == 0) q.stop(); break;
+      case 10: (void)q.play_or_add(candidate()); break;
+      case 11: if (q.size() >= 2) (void)q.remove_range(0, 2); break;
+    }
+    const track probe = candidate();
+    bool present = q.current() != nullptr && q.current()->dedup_key() == probe.dedup_key();
+    for (const auto& t : q.upcoming()) present = present || t.dedup_key() == probe.dedup_key();
+    const auto before = q.size();
+    auto r = q.add(probe);
+    if (present) {
+      ASSERT_EQ(r.error(), error::duplicate) << "step " << step;
+      ASSERT_EQ(q.size(), before);
+    } else if (r) {
+      ASSERT_TRUE(q.remove(*r));
+    } else {
+      ASSERT_EQ(r.error(), error::queue_full) << "step " << step;
+    }
+  }
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -507,6 +508,39 @@ TYPED_TEST_P(StoreSuite, CompletionTokensCoroutineAndStrand) {
   EXPECT_TRUE(on_strand);
 }
 
+// Two store instances (two bot processes) replacing the same guild's queue
+// concurrently: every commit gets its own version, none is lost or doubled.
+TYPED_TEST_P(StoreSuite, TwoWritersNeverShareAVersion) {
+  auto other = this->open();
+  constexpr int per_writer = 25;
+  int done = 0;
+  std::vector<std::uint64_t> versions;
+  int failed = 0;
+  for (int i = 0; i < per_writer; ++i) {
+    for (ms::database* db : {this->db_.get(), other.get()}) {
+      db->async_replace_queue(88, crash_state(static_cast<std::uint64_t>(i + 1)), [&](error_code ec, std::uint64_t v) {
+        ++done;
+        if (ec) {
+          ++failed;
+        } else {
+          versions.push_back(v);
+        }
+      });
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  this->io_.restart();
+  while (done < 2 * per_writer && std::chrono::steady_clock::now() < deadline) this->io_.run_one_for(50ms);
+  ASSERT_EQ(done, 2 * per_writer);
+  EXPECT_EQ(failed, 0);
+  std::sort(versions.begin(), versions.end());
+  EXPECT_EQ(std::adjacent_find(versions.begin(), versions.end()), versions.end()) << "two commits got one version";
+  auto loaded = this->load(*this->db_, 88);
+  ASSERT_TRUE(loaded.second);
+  EXPECT_EQ(loaded.second->version, static_cast<std::uint64_t>(2 * per_writer));
+  EXPECT_NE(crash_version_of(loaded.second->state), 0u);
+}
+
 // Nothing committed is lost: a child process replaces a queue in a loop and
 // reports each committed version on a pipe; it is SIGKILLed at a random
 // moment. Afterwards the stored queue must be exactly one committed version
@@ -584,6 +618,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreSuite, StartAppliesSchemaAndIsIdempotent, Opera
                             QueueReplaceAndLoad, QueueTextSurvivesExactly, EmptyQueueIsStored, AppendTracks,
                             QueueSizeIsBounded, DeleteAndListQueues, DataSurvivesReopen, AuditLog, AuditRetention,
                             AuditRetentionIsAutomatic, FeatureFlags, ManyConcurrentOperationsAllComplete,
-                            CompletionTokensCoroutineAndStrand, KilledWriterLosesNothingCommitted);
+                            CompletionTokensCoroutineAndStrand, TwoWritersNeverShareAVersion,
+                            KilledWriterLosesNothingCommitted);
 
 }  // namespace store_suite

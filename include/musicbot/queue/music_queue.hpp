@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace musicbot::queue {
@@ -171,6 +172,12 @@ class music_queue {
   core::result<void> check_can_add(const std::vector<const track*>& batch) const;
   void push_history(track t);
   std::uint64_t next_random() noexcept;
+  // De-duplication index (maintained only while limits_.deduplicate):
+  // hash of dedup_key() of the current and upcoming tracks -> count.
+  void index_add(const track& t);
+  void index_remove(const track& t);
+  void rebuild_index();
+  [[nodiscard]] bool is_queued(const track& t) const;
 
   queue_limits limits_;
   std::optional<track> current_;
@@ -178,6 +185,7 @@ class music_queue {
   std::deque<track> history_;
   loop_mode loop_ = loop_mode::off;
   std::uint64_t rng_state_;
+  std::unordered_map<std::uint64_t, std::uint32_t> keys_;
 };
 
 }  // namespace musicbot::queue
