@@ -8,6 +8,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 
 #include <memory>
 #include <string>
@@ -405,4 +408,58 @@ TEST(http, header_helpers_are_case_insensitive) {
   EXPECT_EQ(net::find_header(h, "x-one").value_or(""), "3");
   net::set_header(h, "New", "n");
   EXPECT_EQ(net::find_header(h, "new").value_or(""), "n");
+}
+
+TEST(http, query_parameters_are_decoded) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    net::http_server server(io.get_executor());
+    server.route("GET", "/v4/loadtracks", [](server_request req) -> asio::awaitable<http_response> {
+      std::string out;
+      for (const auto& [k, v] : req.query_params) out += k + "=" + v + ";";
+      co_return http_response::text(200, out);
+    });
+    auto port = server.start();
+    CO_ASSERT_TRUE(port.has_value());
+    auto client = make_client(io, *port);
+    auto [ec, res] = co_await client.async_request(get("/v4/loadtracks?identifier=ytsearch%3Ahello%20world&x=a+b&flag"),
+                                                   use_tuple);
+    CO_ASSERT_TRUE(!ec);
+    EXPECT_EQ(res.body, "identifier=ytsearch:hello world;x=a b;flag=;");
+    server.stop();
+  });
+}
+
+TEST(http, malformed_request_gets_400_and_slow_header_is_dropped) {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    net::server_options so;
+    so.idle_timeout = 200ms;
+    net::http_server server(io.get_executor(), so);
+    auto port = server.start();
+    CO_ASSERT_TRUE(port.has_value());
+    auto ex = co_await asio::this_coro::executor;
+    asio::ip::tcp::socket raw(ex);
+    auto [cec] = co_await raw.async_connect({asio::ip::make_address("127.0.0.1"), *port}, use_tuple);
+    CO_ASSERT_TRUE(!cec);
+    static constexpr std::string_view garbage = "GET / HTTP/9\r\n\r\n";
+    co_await asio::async_write(raw, asio::buffer(garbage), use_tuple);
+    std::string answer;
+    co_await asio::async_read(raw, asio::dynamic_buffer(answer, 4096), use_tuple);
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 400");
+
+    // A client that never finishes its header is disconnected after idle_timeout.
+    asio::ip::tcp::socket slow(ex);
+    co_await slow.async_connect({asio::ip::make_address("127.0.0.1"), *port}, use_tuple);
+    static constexpr std::string_view partial = "GET / HTTP/1.1\r\nHost: x\r\n";
+    co_await asio::async_write(slow, asio::buffer(partial), use_tuple);
+    std::string rest;
+    asio::steady_timer guard(ex);
+    guard.expires_after(5s);
+    guard.async_wait([&slow](boost::system::error_code e) {
+      if (!e) slow.close();
+    });
+    auto [sec, sn] = co_await asio::async_read(slow, asio::dynamic_buffer(rest, 4096), use_tuple);
+    guard.cancel();
+    EXPECT_EQ(sec, asio::error::eof) << sec.message();  // closed by the server, not by the guard
+    server.stop();
+  });
 }
