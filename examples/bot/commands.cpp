@@ -1,0 +1,172 @@
+#include "commands.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace musicbot::bot {
+
+namespace {
+
+using discord::application_command;
+using discord::command_option;
+using discord::option_type;
+
+command_option opt(option_type type, std::string name, std::string description, bool required = true) {
+  command_option o;
+  o.type = type;
+  o.name = std::move(name);
+  o.description = std::move(description);
+  o.required = required;
+  return o;
+}
+
+application_command cmd(std::string name, std::string description, std::vector<command_option> options = {}) {
+  application_command c;
+  c.name = std::move(name);
+  c.description = std::move(description);
+  c.options = std::move(options);
+  return c;
+}
+
+const discord::interaction_option* find_nested_option(const std::vector<discord::interaction_option>& options,
+                                               std::string_view name) {
+  for (const auto& o : options) {
+    if (o.name == name) return &o;
+    if (!o.options.empty()) {  // a subcommand: look inside
+      if (const auto* inner = find_nested_option(o.options, name)) return inner;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<application_command> command_definitions() {
+  auto query = opt(option_type::string, "query", "A search or a link (YouTube, SoundCloud, HTTP)");
+  query.max_length = 256;
+  auto volume = opt(option_type::integer, "level", "0 to 200 (percent)");
+  volume.min_value = 0;
+  volume.max_value = 200;
+  auto loop = opt(option_type::string, "mode", "off, track or queue");
+  loop.choices = {{"off", "off"}, {"track", "track"}, {"queue", "queue"}};
+  auto position = opt(option_type::integer, "position", "Position in the queue (1 = next)");
+  position.min_value = 1;
+  auto page = opt(option_type::integer, "page", "Page number", false);
+  page.min_value = 1;
+
+  command_option show = opt(option_type::sub_command, "show", "Show this server's music settings", false);
+  command_option set = opt(option_type::sub_command, "set", "Change this server's music settings", false);
+  auto dj = opt(option_type::role, "dj_role", "Role allowed to control playback", false);
+  auto def_volume = opt(option_type::integer, "default_volume", "Volume for new sessions (0-200)", false);
+  def_volume.min_value = 0;
+  def_volume.max_value = 200;
+  auto max_len = opt(option_type::integer, "max_queue_length", "Longest queue (1-1000)", false);
+  max_len.min_value = 1;
+  max_len.max_value = 1000;
+  auto announce = opt(option_type::channel, "announce_channel", "Where now playing is announced", false);
+  set.options = {dj, def_volume, max_len, announce};
+
+  return {
+      cmd("play", "Play a song or add it to the queue", {query}),
+      cmd("pause", "Pause playback"),
+      cmd("resume", "Resume playback"),
+      cmd("skip", "Skip the current song"),
+      cmd("stop", "Stop playback (the queue is kept)"),
+      cmd("queue", "Show the queue", {page}),
+      cmd("nowplaying", "Show the current song"),
+      cmd("volume", "Set the volume", {volume}),
+      cmd("loop", "Set the loop mode", {loop}),
+      cmd("shuffle", "Shuffle the queue"),
+      cmd("remove", "Remove a song from the queue", {position}),
+      cmd("move", "Move a song in the queue",
+          {opt(option_type::integer, "from", "Current position"), opt(option_type::integer, "to", "New position")}),
+      cmd("seek", "Jump to a time in the current song",
+          {opt(option_type::string, "time", "Like 90, 1:30 or 1:02:03")}),
+      cmd("autoplay", "Play related songs when the queue runs out",
+          {opt(option_type::boolean, "enabled", "On or off")}),
+      cmd("clear", "Remove every song from the queue"),
+      cmd("leave", "Stop and leave the voice channel"),
+      cmd("settings", "Server music settings", {show, set}),
+  };
+}
+
+bool is_dj_command(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> dj = {"pause", "resume", "skip", "stop", "volume", "loop",
+                                                          "shuffle", "remove", "move", "seek", "clear", "leave"};
+  for (const auto d : dj) {
+    if (d == name) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> string_option(const discord::interaction& i, std::string_view name) {
+  const auto* o = find_nested_option(i.options, name);
+  if (o == nullptr) return std::nullopt;
+  if (const auto* s = std::get_if<std::string>(&o->value)) return *s;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> integer_option(const discord::interaction& i, std::string_view name) {
+  const auto* o = find_nested_option(i.options, name);
+  if (o == nullptr) return std::nullopt;
+  if (const auto* v = std::get_if<std::int64_t>(&o->value)) return *v;
+  if (const auto* d = std::get_if<double>(&o->value)) return static_cast<std::int64_t>(*d);
+  if (const auto* s = std::get_if<std::string>(&o->value)) {  // snowflakes (roles, channels) arrive as strings
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    if (ec == std::errc() && p == s->data() + s->size()) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> boolean_option(const discord::interaction& i, std::string_view name) {
+  const auto* o = find_nested_option(i.options, name);
+  if (o == nullptr) return std::nullopt;
+  if (const auto* b = std::get_if<bool>(&o->value)) return *b;
+  return std::nullopt;
+}
+
+std::optional<std::string> subcommand(const discord::interaction& i) {
+  for (const auto& o : i.options) {
+    if (o.type == static_cast<int>(option_type::sub_command)) return o.name;
+  }
+  return std::nullopt;
+}
+
+std::string format_duration(std::int64_t ms) {
+  if (ms < 0) ms = 0;
+  const auto total = ms / 1000;
+  const auto h = total / 3600;
+  const auto m = (total / 60) % 60;
+  const auto s = total % 60;
+  char buf[32];
+  if (h > 0) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(h), static_cast<long long>(m),
+                  static_cast<long long>(s));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(m), static_cast<long long>(s));
+  }
+  return buf;
+}
+
+std::optional<std::int64_t> parse_timestamp(std::string_view text) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  std::int64_t total = 0;
+  int parts = 0;
+  while (!text.empty()) {
+    const auto colon = text.find(':');
+    const auto part = text.substr(0, colon);
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (ec != std::errc() || p != part.data() + part.size() || part.empty() || v < 0) return std::nullopt;
+    if (parts > 0 && v >= 60) return std::nullopt;
+    total = total * 60 + v;
+    if (++parts > 3) return std::nullopt;
+    if (colon == std::string_view::npos) break;
+    text.remove_prefix(colon + 1);
+    if (text.empty()) return std::nullopt;
+  }
+  return total * 1000;
+}
+
+}  // namespace musicbot::bot

@@ -1,0 +1,333 @@
+#include "demo.hpp"
+
+#include "bot.hpp"
+
+#include <musicbot/lavalink/track_codec.hpp>
+#include <musicbot/testing/fake_discord.hpp>
+#include <musicbot/testing/fake_lavalink.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace musicbot::bot {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// A small built-in catalog so the demo needs no files.
+constexpr const char* artists[] = {"Aurora Lane", "The Midnight Owls", "Kite Theory", "Solar Drift", "Nova Static",
+                                   "Paper Harbor", "Velvet Tides", "Echo Parade"};
+constexpr const char* titles[] = {"Northern Lights", "Glass Rivers", "Slow Motion", "Neon Rain", "Open Road",
+                                  "Paper Planes", "Lighthouse", "Afterglow"};
+
+std::vector<lavalink::track> demo_catalog() {
+  std::vector<lavalink::track> out;
+  std::uint32_t n = 0;
+  for (const char* artist : artists) {
+    for (const char* title : titles) {
+      lavalink::decoded_track d;
+      d.title = title;
+      d.author = artist;
+      d.length_ms = 150'000 + static_cast<std::int64_t>((n * 7919) % 120'000);
+      d.identifier = "demo" + std::to_string(n);
+      d.uri = "https://media.example.org/tracks/" + d.identifier;
+      d.source_name = "http";
+      lavalink::track t;
+      t.encoded = lavalink::encode_track(d).value();
+      t.info.identifier = d.identifier;
+      t.info.is_seekable = true;
+      t.info.author = d.author;
+      t.info.length_ms = d.length_ms;
+      t.info.title = d.title;
+      t.info.uri = d.uri;
+      t.info.source_name = d.source_name;
+      out.push_back(std::move(t));
+      ++n;
+    }
+  }
+  return out;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[idx];
+}
+
+struct simulated_user {
+  std::uint64_t guild;
+  std::uint64_t user;
+  std::uint32_t shard;
+};
+
+std::string option_json(const std::string& name, int type, const std::string& value_json) {
+  return R"({"name":")" + name + R"(","type":)" + std::to_string(type) + R"(,"value":)" + value_json + "}";
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+class traffic {
+ public:
+  traffic(testing::fake_discord& discord, std::uint64_t app_id, std::uint64_t seed)
+      : discord_(discord), app_id_(app_id), rng_(seed) {}
+
+  void add(simulated_user u) { users_.push_back(u); }
+
+  void join_voice() {
+    for (const auto& u : users_) {
+      const std::string d = R"({"guild_id":")" + std::to_string(u.guild) + R"(","channel_id":")" +
+                            std::to_string(u.guild + 1) + R"(","user_id":")" + std::to_string(u.user) +
+                            R"(","session_id":"s)" + std::to_string(u.user) +
+                            R"(","deaf":false,"mute":false,"self_deaf":false,"self_mute":false,"self_video":false,"suppress":false,"member":{"user":{"id":")" +
+                            std::to_string(u.user) + R"("},"roles":[]}})";
+      discord_.dispatch(u.shard, "VOICE_STATE_UPDATE", d);
+    }
+  }
+
+  // One simulated command; returns its name for the summary.
+  void issue() {
+    auto& u = users_[pick(users_.size())];
+    const auto roll = pick(100);
+    if (roll < 34) return send(u, "play", {option_json("query", 3, quoted(std::string(titles[pick(8)])))});
+    if (roll < 42) return send(u, "queue", {});
+    if (roll < 50) return send(u, "nowplaying", {});
+    if (roll < 58) return send(u, "skip", {});
+    if (roll < 63) return send(u, "pause", {});
+    if (roll < 68) return send(u, "resume", {});
+    if (roll < 72) return send(u, "volume", {option_json("level", 4, std::to_string(40 + pick(120)))});
+    if (roll < 75) return send(u, "loop", {option_json("mode", 3, quoted(pick(2) == 0 ? "off" : "queue"))});
+    if (roll < 78) return send(u, "shuffle", {});
+    if (roll < 81) return send(u, "move", {option_json("from", 4, "2"), option_json("to", 4, "1")});
+    if (roll < 83) return send(u, "seek", {option_json("time", 3, quoted("0:30"))});
+    if (roll < 85) return send(u, "remove", {option_json("position", 4, "1")});
+    if (roll < 93) {  // bad input: every one must get a clear refusal
+      switch (pick(4)) {
+        case 0: return send(u, "play", {option_json("query", 3, quoted("http://127.0.0.1:8080/admin"))});
+        case 1: return send(u, "volume", {option_json("level", 4, "999")});
+        case 2: return send(u, "seek", {option_json("time", 3, quoted("soon"))});
+        default: return send(u, "play", {option_json("query", 3, quoted("evilsearch:anything"))});
+      }
+    }
+    for (int n = 0; n < 8; ++n) send(u, "play", {option_json("query", 3, quoted(std::string(artists[pick(8)])))});  // a burst
+  }
+
+  std::uint64_t sent() const noexcept { return sent_; }
+
+ private:
+  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+
+  void send(const simulated_user& u, const std::string& name, const std::vector<std::string>& options) {
+    ++sent_;
+    const auto id = 1'400'000'000'000'000'000ULL + sent_;
+    std::string opts;
+    for (const auto& o : options) opts += (opts.empty() ? "" : ",") + o;
+    const std::string d = R"({"id":")" + std::to_string(id) + R"(","application_id":")" + std::to_string(app_id_) +
+                          R"(","type":2,"token":"demo-token-)" + std::to_string(id) + R"(","guild_id":")" +
+                          std::to_string(u.guild) + R"(","channel_id":")" + std::to_string(u.guild + 2) +
+                          R"(","member":{"user":{"id":")" + std::to_string(u.user) +
+                          R"("},"roles":[],"permissions":"0"},"data":{"id":"1","name":")" + name +
+                          R"(","type":1,"options":[)" + opts + "]}}";
+    discord_.dispatch(u.shard, "INTERACTION_CREATE", d);
+  }
+
+  testing::fake_discord& discord_;
+  std::uint64_t app_id_;
+  std::mt19937_64 rng_;
+  std::vector<simulated_user> users_;
+  std::uint64_t sent_ = 0;
+};
+
+}  // namespace
+
+int run_demo(const demo_options& options) {
+  asio::io_context ioc;
+  spdlog::set_level(options.verbose ? spdlog::level::info : spdlog::level::err);  // the progress line is the demo's output
+
+  // Two fake Lavalink nodes with the built-in catalog, playing 20x faster.
+  std::vector<std::unique_ptr<testing::fake_lavalink>> nodes;
+  bot_config config;
+  const auto catalog = demo_catalog();
+  for (int n = 0; n < 2; ++n) {
+    testing::fake_lavalink_options fo;
+    fo.time_scale = 20.0;
+    fo.player_update_interval = std::chrono::seconds(1);
+    nodes.push_back(std::make_unique<testing::fake_lavalink>(ioc.get_executor(), fo));
+    for (const auto& t : catalog) nodes.back()->add_track(t);
+    const auto port = nodes.back()->start();
+    if (!port) {
+      std::fprintf(stderr, "demo: cannot start a fake Lavalink node: %s\n", port.error().message().c_str());
+      return 1;
+    }
+    config.lavalink_nodes.push_back({"node-" + std::to_string(n + 1), "http://127.0.0.1:" + std::to_string(*port),
+                                     core::secret(std::string("youshallnotpass")), n == 0 ? "eu" : "us"});
+  }
+
+  testing::fake_discord_options dopt;
+  dopt.shards = options.shards;
+  dopt.guilds = options.guilds;
+  dopt.max_concurrency = options.shards;
+  testing::fake_discord discord(ioc.get_executor(), dopt);
+  if (auto port = discord.start(); !port) {
+    std::fprintf(stderr, "demo: cannot start the fake Discord: %s\n", port.error().message().c_str());
+    return 1;
+  }
+
+  const auto dir = std::filesystem::temp_directory_path() / ("musicbot-demo-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  config.discord.token = core::secret(dopt.token);
+  config.discord.application_id = dopt.bot_user_id;
+  config.discord.shard_count = options.shards;
+  config.store.sqlite_path = (dir / "demo.db").string();
+  config.observability.port = 0;  // any free port; printed below
+  config.music.idle_disconnect = std::chrono::seconds(120);
+
+  runtime_options rt;
+  rt.discord_rest_url = discord.api_base();
+  rt.discord_gateway_url = discord.gateway_url();
+  music_bot bot(ioc, config, rt);
+
+  traffic sim(discord, dopt.bot_user_id, options.seed);
+  for (std::uint32_t s = 0; s < options.shards; ++s) {
+    for (const auto g : discord.guild_ids(s, options.shards)) {
+      for (std::uint32_t u = 0; u < options.users_per_guild; ++u) sim.add({g, 500'000'000'000'000'000ULL + g % 1'000'000 * 100 + u, s});
+    }
+  }
+
+  int exit_code = 0;
+  bool started = false;
+  bool killed_node = false;
+  const auto begin = std::chrono::steady_clock::now();
+  asio::steady_timer ticker(ioc);
+  asio::steady_timer reporter(ioc);
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  const auto interval = std::chrono::duration<double>(1.0 / std::max(1.0, options.commands_per_second));
+  std::uint64_t last_commands = 0;
+
+  auto finish = [&](const char* why) {
+    ticker.cancel();
+    reporter.cancel();
+    signals.cancel();
+    bot.shutdown([&, why] {
+      const auto& st = bot.stats();
+      const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+      std::fprintf(stderr, "\n");
+      std::printf("musicbot demo finished (%s) after %.1f s\n", why, secs);
+      std::printf("  commands: %llu received, %llu ok, %llu refused (bad input / policy), %llu rate limited, %llu failed\n",
+                  static_cast<unsigned long long>(st.commands), static_cast<unsigned long long>(st.ok),
+                  static_cast<unsigned long long>(st.refused), static_cast<unsigned long long>(st.rate_limited),
+                  static_cast<unsigned long long>(st.failed));
+      std::printf("  latency (interaction received -> response sent): p50 %.2f ms, p99 %.2f ms over %zu replies\n",
+                  percentile(st.latency_ms, 0.50), percentile(st.latency_ms, 0.99), st.latency_ms.size());
+      std::printf("  players moved to another node after node-1 died: %llu\n",
+                  static_cast<unsigned long long>(st.players_moved));
+      std::printf("  queues persisted in %s\n", config.store.sqlite_path.c_str());
+      if (options.verbose) {
+        std::size_t shown = 0;
+        for (const auto& r : discord.requests()) {
+          if (r.path.find("/callback") == std::string::npos || shown++ >= 12) continue;
+          std::printf("  reply %u: %s\n", r.status, r.body.substr(0, 160).c_str());
+        }
+      }
+      if (st.ok == 0 || st.latency_ms.empty()) exit_code = 1;
+      discord.stop();
+      for (auto& n : nodes) n->stop();
+      ioc.stop();
+    });
+  };
+
+  std::function<void()> tick = [&] {
+    sim.issue();
+    ticker.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval));
+    ticker.async_wait([&](error_code ec) {
+      if (!ec) tick();
+    });
+  };
+
+  std::function<void()> report = [&] {
+    const auto elapsed = std::chrono::steady_clock::now() - begin;
+    const auto& st = bot.stats();
+    if (!killed_node && elapsed >= options.duration / 2) {
+      killed_node = true;
+      nodes[0]->stop();  // halfway: node-1 dies; its players fail over to node-2
+      std::fprintf(stderr, "\n[demo] node-1 killed: players fail over to node-2\n");
+    }
+    if (options.progress) {
+      const auto recent = std::vector<double>(st.latency_ms.end() - std::min<std::ptrdiff_t>(2000, static_cast<std::ptrdiff_t>(st.latency_ms.size())), st.latency_ms.end());
+      std::fprintf(stderr, "\r[%5.1fs] %4llu cmd/s  p50 %6.2f ms  p99 %7.2f ms  sessions %3zu  nodes %zu/2  moved %llu   ",
+                   std::chrono::duration<double>(elapsed).count(),
+                   static_cast<unsigned long long>(st.commands - last_commands), percentile(recent, 0.5),
+                   percentile(recent, 0.99), bot.active_sessions(), bot.connected_nodes(),
+                   static_cast<unsigned long long>(st.players_moved));
+    }
+    last_commands = st.commands;
+    if (elapsed >= options.duration) return finish("time is up");
+    reporter.expires_after(std::chrono::seconds(1));
+    reporter.async_wait([&](error_code ec) {
+      if (!ec) report();
+    });
+  };
+
+  signals.async_wait([&](error_code ec, int) {
+    if (!ec) finish("interrupted");
+  });
+
+  bot.start([&](error_code ec) {
+    if (ec) {
+      std::fprintf(stderr, "demo: the bot did not start: %s\n", ec.message().c_str());
+      exit_code = 1;
+      ioc.stop();
+      return;
+    }
+    started = true;
+    std::printf("musicbot demo: fake Discord %s (%u shards, %u guilds), Lavalink node-1 and node-2, metrics at http://127.0.0.1:%u/metrics\n",
+                discord.gateway_url().c_str(), options.shards, options.guilds, bot.observability_port());
+    std::fflush(stdout);
+    // Users join voice once every shard has identified (a dispatch to a
+    // shard with no session yet would be lost), then traffic starts.
+    auto wait = std::make_shared<asio::steady_timer>(ioc);
+    auto waited = std::make_shared<int>(0);
+    auto when_ready = std::make_shared<std::function<void()>>();
+    *when_ready = [&, wait, waited, when_ready] {
+      if (discord.identifies().size() >= options.shards || ++*waited > 200) {
+        sim.join_voice();
+        tick();
+        report();
+        *when_ready = nullptr;  // break the self-reference
+        return;
+      }
+      wait->expires_after(std::chrono::milliseconds(25));
+      wait->async_wait([when_ready](error_code wait_ec) {
+        if (!wait_ec && *when_ready) (*when_ready)();
+      });
+    };
+    (*when_ready)();
+  });
+
+  // Bounded: the demo can never outlive its duration by more than a minute.
+  asio::steady_timer watchdog(ioc, options.duration + std::chrono::seconds(60));
+  watchdog.async_wait([&](error_code ec) {
+    if (!ec) {
+      std::fprintf(stderr, "demo: watchdog expired\n");
+      exit_code = 1;
+      ioc.stop();
+    }
+  });
+  ioc.run();
+  std::error_code rm;
+  std::filesystem::remove_all(dir, rm);
+  return started ? exit_code : 1;
+}
+
+}  // namespace musicbot::bot
