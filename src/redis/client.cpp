@@ -209,7 +209,17 @@ asio::awaitable<error_code> client_impl::connect_once() {
   if (cfg.tls) {
     if (!tls_context_) {
       tls_context_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      tls_context_->set_default_verify_paths(ignored);
+      if (cfg.tls_ca_file.empty()) {
+        tls_context_->set_default_verify_paths(ignored);
+      } else {
+        error_code ca_error;
+        tls_context_->load_verify_file(cfg.tls_ca_file, ca_error);
+        if (ca_error) {
+          tls_context_.reset();
+          log->error("redis: cannot load TLS CA file {}: {}", cfg.tls_ca_file, ca_error.message());
+          co_return outcome(error::tls_failed);
+        }
+      }
       tls_context_->set_verify_mode(cfg.tls_verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
     }
     tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
@@ -218,6 +228,7 @@ asio::awaitable<error_code> client_impl::connect_once() {
              const_cast<char*>(cfg.host.c_str()));
     if (cfg.tls_verify_peer) tls_->set_verify_callback(asio::ssl::host_name_verification(cfg.host));
     auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec && !*timed_out) log->warn("redis: TLS handshake with {} failed: {}", redacted_url(cfg), hec.message());
     if (hec || *timed_out) co_return outcome(hec ? error_code(error::tls_failed) : hec);
   }
   const error_code hs = co_await handshake_commands();

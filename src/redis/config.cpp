@@ -85,6 +85,9 @@ boost::system::result<config> parse_url(std::string_view text) {
       if (!param.has_value || !parse_millis(param.value, cfg.connect_timeout)) return error::invalid_option;
     } else if (param.key == "command_timeout_ms") {
       if (!param.has_value || !parse_millis(param.value, cfg.command_timeout)) return error::invalid_option;
+    } else if (param.key == "tls_ca_file") {
+      if (!param.has_value || param.value.empty()) return error::invalid_option;
+      cfg.tls_ca_file = param.value;
     } else if (param.key == "tls_verify") {
       if (param.value == "true" || param.value == "1") cfg.tls_verify_peer = true;
       else if (param.value == "false" || param.value == "0") cfg.tls_verify_peer = false;

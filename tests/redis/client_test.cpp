@@ -346,3 +346,43 @@ TEST_F(RedisClient, PubSubResubscribesAfterRestart) {
   EXPECT_EQ(received[0], "events=one");
   EXPECT_EQ(received[1], "events=two");
 }
+
+TEST(RedisTls, VerifiedConnectionAndUntrustedCertificate) {
+  // A self-signed certificate for 127.0.0.1, made with the openssl tool.
+  const auto openssl = musicbot_test::find_executable("openssl");
+  if (openssl.empty()) GTEST_SKIP() << "openssl command not installed";
+  musicbot_test::temp_dir certs("musicbot-redis-tls");
+  const auto cert = certs.path() + "/cert.pem";
+  const auto key = certs.path() + "/key.pem";
+  ASSERT_EQ(musicbot_test::run_command({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                                        cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                                        "subjectAltName=IP:127.0.0.1"}),
+            0);
+  const auto tls_port = musicbot_test::free_port();
+  musicbot_test::redis_server_options options;
+  options.extra_args = {"--tls-port", std::to_string(tls_port), "--tls-cert-file", cert, "--tls-key-file", key,
+                        "--tls-ca-cert-file", cert, "--tls-auth-clients", "no"};
+  musicbot_test::redis_server server(options);
+  asio::io_context io;
+
+  auto cfg = redis::parse_url("rediss://127.0.0.1:" + std::to_string(tls_port) + "/0?tls_ca_file=" + cert).value();
+  EXPECT_TRUE(cfg.tls);
+  EXPECT_TRUE(cfg.tls_verify_peer);
+  redis::client c(io.get_executor(), cfg);
+  auto untrusted = cfg;
+  untrusted.tls_ca_file.clear();  // the system store does not know our CA
+  untrusted.connect_timeout = 2000ms;
+  redis::client rejected(io.get_executor(), untrusted);
+  run(io, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await c.async_connect(tuple_awaitable);
+    EXPECT_FALSE(ec) << ec.message();
+    auto [e1] = co_await c.async_set("over-tls"sv, "yes"sv, 0ms, tuple_awaitable);
+    EXPECT_FALSE(e1);
+    auto [e2, v] = co_await c.async_get("over-tls"sv, tuple_awaitable);
+    EXPECT_EQ(v.value_or(""), "yes");
+    auto [e3] = co_await rejected.async_connect(tuple_awaitable);
+    EXPECT_EQ(e3, redis::error::tls_failed);
+  });
+  rejected.close();
+  EXPECT_EQ(server.command({"GET", "over-tls"}), "$3\r\nyes\r\n");
+}

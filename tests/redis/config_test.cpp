@@ -62,6 +62,9 @@ TEST(RedisUrl, ClearErrors) {
   EXPECT_EQ(redis::parse_url("redis://h?bogus=1").error(), redis::error::invalid_option);
   EXPECT_EQ(redis::parse_url("redis://h?command_timeout_ms=-1").error(), redis::error::invalid_option);
   EXPECT_EQ(redis::parse_url("redis://h#frag").error(), redis::error::invalid_url);
+  EXPECT_EQ(redis::parse_url("rediss://h?tls_ca_file=").error(), redis::error::invalid_option);
+  EXPECT_EQ(redis::parse_url("rediss://h?tls_verify=maybe").error(), redis::error::invalid_option);
+  EXPECT_EQ(redis::parse_url("rediss://h?tls_ca_file=/etc/ca.pem").value().tls_ca_file, "/etc/ca.pem");
   EXPECT_EQ(redis::parse_url("redis:// spaces").error(), redis::error::invalid_url);
 }
 

@@ -26,7 +26,8 @@ struct config {
   std::string username;             ///< ACL user for `AUTH user password` (empty: `AUTH password`)
   core::secret password;            ///< sent with AUTH; never logged (empty: no AUTH)
   bool tls = false;                 ///< TLS (`rediss://`)
-  bool tls_verify_peer = true;      ///< verify the server certificate against the system store
+  bool tls_verify_peer = true;      ///< verify the server certificate (and its host name / IP)
+  std::string tls_ca_file;          ///< PEM file of trusted CAs (empty: the system store)
   std::chrono::milliseconds connect_timeout{2000};  ///< TCP + TLS + AUTH + SELECT
   std::chrono::milliseconds command_timeout{500};   ///< default per-command timeout
   std::chrono::milliseconds reconnect_initial_delay{50};  ///< first reconnect backoff
@@ -45,7 +46,8 @@ struct config {
 /// `redis://:password@host:port/db`, `redis://user:password@host/db`,
 /// `rediss://...` (TLS), IPv6 as `redis://[::1]:6379`. Percent-encoding in
 /// the user and password is decoded. Query options:
-/// `connect_timeout_ms`, `command_timeout_ms`, `tls_verify` (`true`/`false`).
+/// `connect_timeout_ms`, `command_timeout_ms`, `tls_verify` (`true`/`false`),
+/// `tls_ca_file` (path of a PEM CA bundle).
 ///
 /// Errors (never throws): error::invalid_url, error::unsupported_scheme,
 /// error::invalid_host, error::invalid_port, error::invalid_database,
