@@ -240,7 +240,14 @@ int run_demo(const demo_options& options) {
           std::printf("  reply %u: %s\n", r.status, r.body.substr(0, 160).c_str());
         }
       }
-      if (st.ok == 0 || st.latency_ms.empty()) exit_code = 1;
+      if (st.ok == 0 || st.latency_ms.empty()) {
+        std::printf("  FAILED: no command succeeded\n");
+        exit_code = 1;
+      }
+      if (killed_node && bot.active_sessions() > 0 && st.players_moved == 0) {
+        std::printf("  FAILED: node-1 died but no player moved to node-2\n");
+        exit_code = 1;
+      }
       discord.stop();
       for (auto& n : nodes) n->stop();
       ioc.stop();

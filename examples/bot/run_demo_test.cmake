@@ -1,0 +1,21 @@
+# cmake -P: runs `musicbot --demo` (verbose, so every log line is produced)
+# and checks its exit code, its summary and that no secret leaked.
+execute_process(
+  COMMAND ${BOT} --demo --duration 8 --no-progress --verbose
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 150)
+set(all "${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "demo exited with ${rc}:\n${all}")
+endif()
+if(NOT all MATCHES "musicbot demo finished")
+  message(FATAL_ERROR "demo printed no summary:\n${all}")
+endif()
+string(REPLACE "|" ";" secrets "${SECRETS}")
+foreach(secret IN LISTS secrets)
+  string(FIND "${all}" "${secret}" pos)
+  if(NOT pos EQUAL -1)
+    message(FATAL_ERROR "secret '${secret}' appears in the demo's output")
+  endif()
+endforeach()
+string(REGEX MATCH "commands: [^\n]*" summary "${all}")
+message(STATUS "demo ok: ${summary}")
