@@ -263,6 +263,7 @@ void load_nodes(const toml::node* nodes, bot_config& config, std::vector<config_
       continue;
     }
     lavalink_node_config node;
+    std::string password_file;
     for (const auto& [k, v] : *table) {
       const std::string key(k.str());
       const auto* s = v.as_string();
@@ -277,7 +278,7 @@ void load_nodes(const toml::node* nodes, bot_config& config, std::vector<config_
       } else if (key == "password") {
         node.password = core::secret(s->get());
       } else if (key == "password_file") {
-        if (auto err = read_secret_file(s->get(), node.password)) problems.push_back({prefix + ".password_file", *err});
+        password_file = s->get();
       } else {
         node.region = s->get();
       }
@@ -290,7 +291,11 @@ void load_nodes(const toml::node* nodes, bot_config& config, std::vector<config_
     // MUSICBOT_LAVALINK_<NAME>_PASSWORD overrides the file's password.
     std::string upper;
     for (const char c : node.name) upper.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_');
-    if (auto pw = env("MUSICBOT_LAVALINK_" + upper + "_PASSWORD")) node.password = core::secret(*pw);
+    if (auto pw = env("MUSICBOT_LAVALINK_" + upper + "_PASSWORD")) {
+      node.password = core::secret(*pw);
+    } else if (!password_file.empty()) {
+      if (auto err = read_secret_file(password_file, node.password)) problems.push_back({prefix + ".password_file", *err});
+    }
     if (auto parsed = net::parse_endpoint(node.url); !parsed) {
       problems.push_back({prefix + ".url", "must be an http:// or https:// URL: " + parsed.error().message()});
     } else if (parsed->scheme != net::scheme::http && parsed->scheme != net::scheme::https) {
@@ -387,6 +392,10 @@ config_load_result load_config(std::string_view toml_text, const env_lookup& env
   for (const auto& b : bindings) {
     const auto dot = b.key.find('.');
     const auto* node = root[b.key.substr(0, dot)][b.key.substr(dot + 1)].node();
+    // The environment wins over a secret file: `token_file` is not read when
+    // MUSICBOT_DISCORD_TOKEN is set.
+    const bool file_key = b.key.size() > 5 && b.key.compare(b.key.size() - 5, 5, "_file") == 0;
+    if (file_key && env(env_name(b.key.substr(0, b.key.size() - 5)))) node = nullptr;
     if (node != nullptr) {
       if (auto raw = from_toml(*node)) {
         if (auto err = b.apply(*raw)) out.problems.push_back({b.key, *err});

@@ -156,3 +156,17 @@ TEST(BotConfig, DuplicateNodeNamesRejected) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BotConfig, EnvironmentSecretWinsOverSecretFile) {
+  const auto r = musicbot::bot::load_config(
+      "[discord]\ntoken_file = \"/nonexistent/token\"\n[[lavalink.nodes]]\nname=\"eu-1\"\nurl=\"http://127.0.0.1:1\"\n"
+      "password_file=\"/nonexistent/pw\"\n",
+      env_of({{"MUSICBOT_DISCORD_TOKEN", "env-token"}, {"MUSICBOT_LAVALINK_EU_1_PASSWORD", "env-pw"}}));
+  ASSERT_TRUE(r.ok()) << musicbot::bot::describe(r.problems);
+  EXPECT_EQ(r.config.discord.token.reveal(), "env-token");
+  EXPECT_EQ(r.config.lavalink_nodes[0].password.reveal(), "env-pw");
+}
+
+}  // namespace
