@@ -238,12 +238,25 @@ asio::awaitable<error_code> client_impl::connect_once() {
 // AUTH, SELECT and (pub/sub) SUBSCRIBE, with their replies read here.
 asio::awaitable<error_code> client_impl::handshake_commands() {
   std::string out;
+  // One allocation: a reallocation would free a copy of the password unwiped.
+  std::size_t size = 128 + cfg.username.size() + cfg.password.size();
+  for (const auto& channel : subscriptions_) size += channel.size() + 32;
+  out.reserve(size);
   std::vector<error> on_failure;
   if (!cfg.password.empty()) {
-    command auth{"AUTH"};
-    if (!cfg.username.empty()) auth.arg(cfg.username);
-    auth.arg(cfg.password.reveal());
-    auth.append_to(out);
+    // Encoded straight into `out` (wiped after the write) so that no other
+    // buffer keeps a copy of the password.
+    const auto bulk = [&out](std::string_view v) {
+      out += '$';
+      out += std::to_string(v.size());
+      out += "\r\n";
+      out.append(v);
+      out += "\r\n";
+    };
+    out += cfg.username.empty() ? "*2\r\n" : "*3\r\n";
+    bulk("AUTH");
+    if (!cfg.username.empty()) bulk(cfg.username);
+    bulk(cfg.password.reveal());
     on_failure.push_back(error::auth_failed);
   }
   if (cfg.database != 0) {
