@@ -39,8 +39,8 @@ pg1=$(tps 1)
 pg4=$(tps 4)
 
 MUSICBOT_BENCH_PG_DSN="host=127.0.0.1 port=$port user=postgres dbname=postgres" \
-  "$bench" --benchmark_filter=postgres --benchmark_min_time="$seconds" --benchmark_format=json \
-  >"$dir/ours.json" 2>/dev/null
+  "$bench" --benchmark_filter=postgres --benchmark_min_time="$seconds" \
+  --benchmark_out="$dir/ours.json" --benchmark_out_format=json >/dev/null 2>&1
 
 python3 - "$dir/ours.json" "$pg1" "$pg4" <<'PY'
 import json, sys

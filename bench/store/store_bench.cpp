@@ -50,22 +50,65 @@ mq::queue_state make_state(std::size_t tracks, std::uint64_t k) {
   return s;
 }
 
-// Issues `concurrency` replaces (one per guild) and runs until all complete.
-void replace_round(asio::io_context& io, ms::database& db, std::size_t tracks, int concurrency, std::uint64_t k,
-                   benchmark::State& state) {
-  int done = 0;
-  int failed = 0;
-  for (int g = 0; g < concurrency; ++g) {
-    db.async_replace_queue(static_cast<std::uint64_t>(g + 1), make_state(tracks, k),
-                           [&](boost::system::error_code ec, std::uint64_t) {
-                             ++done;
-                             if (ec) ++failed;
-                           });
+// Closed-loop clients, like pgbench's: `concurrency` guilds each keep one
+// replace in flight and issue the next as soon as one completes. Each
+// benchmark iteration waits for one completion.
+class replace_driver {
+ public:
+  replace_driver(asio::io_context& io, ms::database& db, std::size_t tracks, int concurrency)
+      : io_(io), db_(db), tracks_(tracks) {
+    for (int g = 0; g < concurrency; ++g) issue(static_cast<std::uint64_t>(g + 1));
   }
-  io.restart();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (done < concurrency && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::seconds(1));
-  if (failed != 0 || done < concurrency) state.SkipWithError("replace failed or timed out");
+  // Runs until one more replace completed; false on error or timeout.
+  bool next() {
+    const auto target = completed_ + 1;
+    io_.restart();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (completed_ < target && failed_ == 0 && std::chrono::steady_clock::now() < deadline) {
+      io_.run_one_for(std::chrono::seconds(1));
+    }
+    return completed_ >= target && failed_ == 0;
+  }
+  // Stops issuing and waits (bounded) for the replaces still in flight.
+  void drain() {
+    stopping_ = true;
+    io_.restart();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::seconds(1));
+  }
+
+ private:
+  void issue(std::uint64_t guild) {
+    ++in_flight_;
+    db_.async_replace_queue(guild, make_state(tracks_, ++k_), [this, guild](boost::system::error_code ec, std::uint64_t) {
+      --in_flight_;
+      ++completed_;
+      if (ec) ++failed_;
+      if (!stopping_) issue(guild);
+    });
+  }
+
+  asio::io_context& io_;
+  ms::database& db_;
+  std::size_t tracks_;
+  std::uint64_t k_ = 0;
+  std::uint64_t completed_ = 0;
+  int failed_ = 0;
+  int in_flight_ = 0;
+  bool stopping_ = false;
+};
+
+void run_replaces(benchmark::State& state, asio::io_context& io, ms::database& db, std::size_t tracks,
+                  int concurrency) {
+  replace_driver driver(io, db, tracks, concurrency);
+  for (auto _ : state) {
+    if (!driver.next()) {
+      state.SkipWithError("replace failed or timed out");
+      break;
+    }
+  }
+  driver.drain();
+  state.SetItemsProcessed(state.iterations());
 }
 
 // ---- SQLite ------------------------------------------------------------------
@@ -86,9 +129,7 @@ void BM_sqlite_replace_queue(benchmark::State& state) {
     state.SkipWithError("sqlite start failed");
     return;
   }
-  std::uint64_t k = 0;
-  for (auto _ : state) replace_round(io, db, tracks, 1, ++k, state);
-  state.SetItemsProcessed(state.iterations());
+  run_replaces(state, io, db, tracks, 1);
   state.SetLabel(full ? "synchronous=FULL" : "synchronous=NORMAL");
 }
 BENCHMARK(BM_sqlite_replace_queue)->Args({10, 0})->Args({100, 0})->Args({10, 1})->Args({100, 1})->UseRealTime();
@@ -157,9 +198,7 @@ void BM_postgres_replace_queue(benchmark::State& state) {
     state.SkipWithError("postgres start failed");
     return;
   }
-  std::uint64_t k = 0;
-  for (auto _ : state) replace_round(io, db, tracks, concurrency, ++k, state);
-  state.SetItemsProcessed(state.iterations() * concurrency);
+  run_replaces(state, io, db, tracks, concurrency);
 }
 BENCHMARK(BM_postgres_replace_queue)->Args({10, 1})->Args({100, 1})->Args({10, 4})->Args({100, 4})->UseRealTime();
 
