@@ -150,7 +150,11 @@ asio::awaitable<void> client_impl::run() {
       co_await (reader_loop() && writer_loop() && watchdog_loop() && health_loop());
       state = connection_state::disconnected;
       active_.clear();
-      fail_all(closed_ ? error_code(error::closed) : error_code(error::connection_closed));
+      // Say why when the stream itself was bad; otherwise it simply closed.
+      const bool bad_stream = lost_reason_ == error::reply_too_large || lost_reason_ == error::protocol_error;
+      fail_all(closed_      ? error_code(error::closed)
+               : bad_stream ? lost_reason_
+                            : error_code(error::connection_closed));
       if (closed_) break;
       log->warn("redis: connection to {} lost ({})", redacted_url(cfg), lost_reason_.message());
       outage_logged_ = true;

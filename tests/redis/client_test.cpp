@@ -245,6 +245,26 @@ TEST_F(RedisClient, ScriptFlushIsReloadedTransparently) {
   EXPECT_EQ(server.command({"SCRIPT", "EXISTS", add.sha1()}), "*1\r\n:1\r\n");
 }
 
+TEST_F(RedisClient, OversizedReplyDropsTheConnectionNotTheProcess) {
+  auto cfg = config_for(server);
+  cfg.limits.max_reply_bytes = 1024;
+  redis::client c(io.get_executor(), cfg);
+  EXPECT_EQ(server.command({"SET", "big", std::string(4096, 'x')}), "+OK\r\n");
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    auto [ec, v] = co_await c.async_get("big"sv, tuple_awaitable);
+    EXPECT_EQ(ec, redis::error::reply_too_large);
+    bool ok = false;
+    for (int i = 0; i < 100 && !ok; ++i) {
+      auto res = co_await c.async_ping(tuple_awaitable);
+      ok = !std::get<0>(res);
+      if (!ok) co_await sleep_for(20ms);
+    }
+    EXPECT_TRUE(ok);
+  });
+  EXPECT_GE(c.stats().connects, 2U);
+}
+
 TEST_F(RedisClient, CloseCompletesPendingWithClosed) {
   auto c = std::make_unique<redis::client>(io.get_executor(), config_for(server));
   boost::system::error_code got;
