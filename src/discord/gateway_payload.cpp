@@ -405,7 +405,6 @@ bool raw_json_of(od::value v, std::string_view& out) {
 struct gateway_parser::impl {
   explicit impl(std::size_t max) : parser(max) {}
   od::parser parser;
-  od::parser inner;  // for `d`, parsed after the envelope
   std::string padded;  // copy when the caller's buffer has no padding
 };
 
@@ -422,14 +421,12 @@ boost::system::result<gateway_payload> gateway_parser::parse(std::string_view js
 
 namespace {
 
-ec_t parse_typed_d(od::parser& parser, gateway_payload& out, std::string_view d, std::size_t readable) {
+ec_t parse_typed_d(od::value dv, gateway_payload& out) {
   const auto op = static_cast<opcode>(out.op);
   if (op == opcode::hello) {
     hello_event h;
-    od::document doc;
-    if (parser.iterate(d, readable).get(doc)) return make_error_code(error::invalid_json);
     od::object obj;
-    if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+    if (dv.get_object().get(obj)) return make_error_code(error::invalid_payload);
     std::uint64_t ms = 0;
     bool found = false;
     for (auto field : obj) {
@@ -447,10 +444,8 @@ ec_t parse_typed_d(od::parser& parser, gateway_payload& out, std::string_view d,
     return {};
   }
   if (op == opcode::invalid_session) {
-    od::document doc;
     bool resumable = false;
-    if (parser.iterate(d, readable).get(doc) || doc.get_bool().get(resumable))
-      return make_error_code(error::invalid_payload);
+    if (dv.get_bool().get(resumable)) return make_error_code(error::invalid_payload);
     out.event = invalid_session_event{resumable};
     return {};
   }
@@ -458,10 +453,8 @@ ec_t parse_typed_d(od::parser& parser, gateway_payload& out, std::string_view d,
 
   const std::string_view t = out.t;
   auto with_object = [&](auto&& fn) -> ec_t {
-    od::document doc;
-    if (parser.iterate(d, readable).get(doc)) return make_error_code(error::invalid_json);
     od::object obj;
-    if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+    if (dv.get_object().get(obj)) return make_error_code(error::invalid_payload);
     return fn(obj);
   };
   if (t == "READY") {
@@ -524,7 +517,6 @@ boost::system::error_code gateway_parser::parse_into(std::string_view json, gate
     json = std::string_view(impl_->padded.data(), json.size());
     readable = impl_->padded.size();
   }
-  const char* const base = json.data();
 
   od::document doc;
   if (impl_->parser.iterate(json, readable).get(doc)) return make_error_code(error::invalid_json);
@@ -577,9 +569,16 @@ boost::system::error_code gateway_parser::parse_into(std::string_view json, gate
     if (out.op == static_cast<int>(opcode::dispatch)) return {};
     return make_error_code(error::invalid_payload);
   }
-  // `d` lies inside the caller's padded buffer, so it is padded too.
-  const std::size_t d_readable = readable - static_cast<std::size_t>(d_raw.data() - base);
-  auto ec = parse_typed_d(impl_->inner, out, d_raw, d_readable);
+  // Second walk over the same index (no new stage 1): the typed model of `d`,
+  // now that `op` and `t` are known whatever the key order was.
+  ec_t ec;
+  od::object again;
+  od::value dv;
+  if (doc.rewind(), doc.get_object().get(again) || again.find_field_unordered("d").get(dv)) {
+    ec = make_error_code(error::invalid_json);
+  } else {
+    ec = parse_typed_d(dv, out);
+  }
   if (ec) {
     if (out.op != static_cast<int>(opcode::dispatch)) return ec;
     out.event = raw_dispatch{};  // lose nothing: deliver raw and say why

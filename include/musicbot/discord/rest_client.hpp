@@ -88,7 +88,8 @@ class rest_client {
 
   /// A client; throws std::invalid_argument for a bad base_url.
   rest_client(executor_type executor, rest_options options);
-  /// Aborts requests in flight.
+  /// Releases the client; requests in flight still complete (they keep the
+  /// internals alive until their handlers ran).
   ~rest_client();
   rest_client(const rest_client&) = delete;             ///< Not copyable.
   rest_client& operator=(const rest_client&) = delete;  ///< Not copyable.
