@@ -14,6 +14,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -129,6 +130,45 @@ TEST_F(PostgresStore, InvalidPoolConfigurationThrows) {
   auto config = config_for();
   config.pool_max = 0;
   EXPECT_THROW(ms::postgres_store(io_.get_executor(), config), std::invalid_argument);
+}
+
+// A statement blocked behind another session's lock ends at the server-side
+// statement_timeout with a clear error; the connection stays usable.
+TEST_F(PostgresStore, StatementTimeoutGivesClearError) {
+  auto config = config_for();
+  config.statement_timeout = 300ms;
+  config.pool_max = 1;
+  ms::postgres_store db(io_.get_executor(), config);
+  ASSERT_FALSE(call_void(io_, [&](auto cb) { db.async_start(cb); }));
+  ASSERT_FALSE((call<std::uint64_t>(io_, [&](auto cb) { db.async_replace_queue(5, mq::queue_state{}, cb); }).first));
+
+  // Another session holds an exclusive lock on the queues table for 20 s.
+  musicbot_test::child_process locker({musicbot_test::postgres_server::bin_dir() + "/psql", server->dsn(), "-X", "-q",
+                                       "-c", "BEGIN; LOCK TABLE queues IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"});
+  // Wait (bounded) until the lock is really held.
+  bool locked = false;
+  for (int i = 0; i < 100 && !locked; ++i) {
+    locked = server->psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                          "WHERE c.relname = 'queues' AND l.mode = 'AccessExclusiveLock' AND l.granted) THEN "
+                          "RAISE EXCEPTION 'not yet'; END IF; END $$;") == 0;
+    if (!locked) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(locked);
+  auto [ec, v] = call<std::uint64_t>(io_, [&](auto cb) { db.async_replace_queue(5, mq::queue_state{}, cb); });
+  EXPECT_EQ(ec, ms::error::timed_out) << ec.message();
+  EXPECT_EQ(server->psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()"),
+            0);
+  locker.stop(SIGKILL);
+  // The lock goes with the terminated session (bounded wait); the same pooled
+  // connection then works.
+  boost::system::error_code after = ms::error::timed_out;
+  for (int i = 0; i < 50 && after; ++i) {
+    after = call<std::uint64_t>(io_, [&](auto cb) { db.async_replace_queue(5, mq::queue_state{}, cb); }).first;
+    if (after) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(after) << after.message();
+  EXPECT_EQ(db.stats().connects, 1u) << "a server-side timeout does not cost the connection";
 }
 
 // PostgreSQL restarted while writers run: in-flight calls fail with clear
