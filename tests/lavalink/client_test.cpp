@@ -520,3 +520,84 @@ TEST(lavalink_client, rest_endpoints) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(lavalink_client, breaker_opens_after_failures_and_moves_players) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.fake();
+  ll::node_stats busy;
+  busy.players = 1000;
+  b->set_stats(busy);
+  auto pool = h.pool();
+  std::vector<ll::player_moved> moved;
+  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
+  ASSERT_EQ(pool->player("1")->node, "a");
+  a->fail_rest(503);
+  ll::player_update vol;
+  vol.volume = 10;
+  // The lavalink preset opens at 40 % failures once 20 calls are recorded.
+  int failures = 0;
+  for (; failures < 30; ++failures) {
+    const auto ec = *update(h, *pool, "1", vol).ec;
+    if (ec == ll::error::breaker_open) break;
+    EXPECT_EQ(ec, ll::error::http_status);
+  }
+  EXPECT_GE(failures, 8);
+  EXPECT_LT(failures, 30);
+  EXPECT_EQ(na.rest().breaker().state(), musicbot::core::circuit_state::open);
+  ASSERT_TRUE(h.run_until([&] { return moved.size() == 1; }));
+  EXPECT_EQ(pool->player("1")->node, "b");
+  ASSERT_TRUE(b->player("1").has_value());
+  EXPECT_EQ(b->player("1")->track->encoded, rick);
+  std::optional<boost::system::error_code> direct;
+  na.rest().async_info([&](boost::system::error_code ec, ll::node_info) { direct = ec; });
+  ASSERT_TRUE(h.run_until([&] { return direct.has_value(); }));
+  EXPECT_EQ(*direct, ll::error::breaker_open);
+}
+
+TEST(lavalink_client, silent_node_is_dropped_and_resumed) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto opts = h.node_opts("a", *fake);
+  opts.idle_timeout = 400ms;
+  opts.connect_failures_before_down = 1000;
+  auto& n = pool->add_node(std::move(opts));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
+  fake->go_silent(true);
+  ASSERT_TRUE(h.run_until([&] { return !n.available(); }, 2000ms));
+  fake->clear_faults();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }, 2000ms));
+  EXPECT_GE(fake->resumes(), 1u);
+  EXPECT_EQ(fake->player_count(), 1u);
+}
+
+TEST(lavalink_client, destroy_while_the_first_update_is_in_flight) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto& n = pool->add_node(h.node_opts("a", *fake));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  fake->delay_rest(100ms);
+  std::optional<boost::system::error_code> created;
+  std::optional<boost::system::error_code> destroyed;
+  pool->async_update_player("5", play(rick), [&](boost::system::error_code ec, ll::player) { created = ec; });
+  pool->async_destroy_player("5", [&](boost::system::error_code ec) { destroyed = ec; });
+  ASSERT_TRUE(h.run_until([&] { return created.has_value() && destroyed.has_value(); }));
+  EXPECT_FALSE(*destroyed);
+  EXPECT_EQ(*created, boost::asio::error::operation_aborted);
+  EXPECT_FALSE(pool->player("5").has_value());
+  ASSERT_TRUE(h.run_until([&] { return fake->player_count() == 0; }));
+}
+
+}  // namespace
