@@ -643,11 +643,12 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
   template <class T, class Body>
   void launch(handler<T> h, bool idempotent, Body body) {
     detail::pending<void(error_code, T)> out(std::move(h), executor);
-    if (pending_ops >= config.max_pending) {
+    // Reserve a slot first (initiation may run on any thread).
+    if (pending_ops.fetch_add(1, std::memory_order_relaxed) >= config.max_pending) {
+      pending_ops.fetch_sub(1, std::memory_order_relaxed);
       out.complete(error::overloaded, T{});
       return;
     }
-    ++pending_ops;
     auto self = shared_from_this();
     asio::co_spawn(
         strand,
@@ -663,7 +664,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
           }
         },
         [self, out = std::move(out)](std::exception_ptr e, std::pair<error_code, T> r) mutable {
-          --self->pending_ops;
+          self->pending_ops.fetch_sub(1, std::memory_order_relaxed);
           if (e) {
             self->log->error("postgres: operation failed with an exception");
             r = {error::backend_error, T{}};
@@ -789,7 +790,7 @@ struct postgres_store::impl : std::enable_shared_from_this<impl> {
   std::vector<std::unique_ptr<connection>> idle;
   std::list<asio::steady_timer*> waiters;
   std::size_t open = 0;
-  std::size_t pending_ops = 0;
+  std::atomic<std::size_t> pending_ops{0};  // any thread
   std::chrono::milliseconds backoff{0};
   clock_type::time_point next_connect_at{};
   bool started = false;
