@@ -171,17 +171,20 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
     }
     writing_ = true;
     auto& w = queue_.front();
-    auto self = this->shared_from_this();
+    write_guard guard(this->shared_from_this());
     if (w.is_close) {
       websocket::close_reason cr;
       cr.code = w.code;
       cr.reason.assign(w.data.data(), w.data.size());
-      ws_.async_close(cr,
-                      [self](boost::system::error_code ec) { self->on_written(ec); });
+      ws_.async_close(cr, [g = std::move(guard)](boost::system::error_code ec) mutable {
+        g.release()->on_written(ec);
+      });
     } else {
       ws_.binary(w.binary);
       ws_.async_write(boost::asio::buffer(w.data),
-                      [self](boost::system::error_code ec, std::size_t) { self->on_written(ec); });
+                      [g = std::move(guard)](boost::system::error_code ec, std::size_t) mutable {
+                        g.release()->on_written(ec);
+                      });
     }
   }
 
@@ -195,6 +198,34 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
     writing_ = false;
     dispatch_completion(executor(), std::move(w.handler), map_error(ec));
     if (!writing_) pump();
+  }
+
+  // Owns the channel while a write is in flight. Destroyed without having
+  // been invoked only when the io_context is destroyed with the write
+  // pending: the queued handlers (coroutines that may own this channel) are
+  // then dropped so the channel <-> handler cycle cannot leak.
+  class write_guard {
+   public:
+    explicit write_guard(std::shared_ptr<ws_stream_channel> self) noexcept : self_(std::move(self)) {}
+    write_guard(write_guard&& other) noexcept : self_(std::move(other.self_)) {}
+    write_guard(const write_guard&) = delete;
+    write_guard& operator=(const write_guard&) = delete;
+    write_guard& operator=(write_guard&&) = delete;
+    ~write_guard() {
+      if (self_) self_->abandon_queue();
+    }
+    std::shared_ptr<ws_stream_channel> release() noexcept { return std::move(self_); }
+
+   private:
+    std::shared_ptr<ws_stream_channel> self_;
+  };
+
+  void abandon_queue() noexcept {
+    auto dropped = std::move(queue_);
+    queue_.clear();
+    writing_ = false;
+    open_ = false;
+    // `dropped` (and the handlers in it) is destroyed here.
   }
 
   void fail_queue() {
