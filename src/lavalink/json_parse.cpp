@@ -148,15 +148,31 @@ ec_t read_raw(od::value& v, std::string& out) {
   return {};
 }
 
+// The key of a field without copying: the raw text up to the closing quote
+// when it holds no escape (every key Lavalink sends), else unescaped.
+template <class Field>
+ec_t key_of(Field& field, std::string_view& out) {
+  const char* raw = field.key().raw();
+  std::size_t n = 0;
+  while (raw[n] != '"' && raw[n] != '\\') ++n;  // stage 1 guarantees a closing quote
+  if (raw[n] == '"') {
+    out = std::string_view(raw, n);
+    return {};
+  }
+  if (auto e = field.unescaped_key().get(out)) return map_error(e);
+  return {};
+}
+
 // Calls f(key, value) for each field of the object `v`.
 template <class V, class F>
 ec_t for_each_field(V& v, F&& f) {
   od::object obj;
   if (auto e = v.get_object().get(obj)) return map_error(e);
-  for (auto field : obj) {
-    if (auto e = field.error()) return map_error(e);
+  for (auto item : obj) {
+    od::field field;
+    if (auto e = std::move(item).get(field)) return map_error(e);
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return map_error(e);
+    MUSICBOT_LL_TRY(key_of(field, key));
     od::value value = field.value();
     MUSICBOT_LL_TRY(f(key, value));
   }
@@ -655,10 +671,11 @@ struct op_and_type {
 ec_t scan_op(od::document& doc, op_and_type& out) {
   od::object obj;
   if (auto e = doc.get_object().get(obj)) return map_error(e);
-  for (auto field : obj) {
-    if (auto e = field.error()) return map_error(e);
+  for (auto item : obj) {
+    od::field field;
+    if (auto e = std::move(item).get(field)) return map_error(e);
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return map_error(e);
+    MUSICBOT_LL_TRY(key_of(field, key));
     od::value value = field.value();
     if (key == "op") {
       MUSICBOT_LL_TRY(read(value, out.op));
@@ -681,10 +698,11 @@ template <class F>
 ec_t each_root_field(od::document& doc, F&& f) {
   od::object obj;
   if (auto e = doc.get_object().get(obj)) return map_error(e);
-  for (auto field : obj) {
-    if (auto e = field.error()) return map_error(e);
+  for (auto item : obj) {
+    od::field field;
+    if (auto e = std::move(item).get(field)) return map_error(e);
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return map_error(e);
+    MUSICBOT_LL_TRY(key_of(field, key));
     od::value value = field.value();
     MUSICBOT_LL_TRY(f(key, value));
   }

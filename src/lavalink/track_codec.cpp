@@ -123,6 +123,13 @@ class reader {
 
   static boost::system::error_code modified_utf8_to_utf8(const std::uint8_t* p, std::size_t n,
                                                          std::string& out) {
+    // Fast path: plain ASCII without NUL is the same in both encodings.
+    std::size_t ascii = 0;
+    while (ascii < n && p[ascii] != 0 && p[ascii] < 0x80) ++ascii;
+    if (ascii == n) {
+      out.assign(reinterpret_cast<const char*>(p), n);
+      return {};
+    }
     out.clear();
     out.reserve(n);
     std::size_t i = 0;
