@@ -294,6 +294,9 @@ asio::awaitable<void> server_impl::run_session(tcp::socket socket, session_iter 
   std::string remote;
   {
     error_code ec;
+    // Small responses and WebSocket frames must not wait for Nagle +
+    // delayed ACK (~40 ms per round trip otherwise).
+    stream.socket().set_option(tcp::no_delay(true), ec);
     const auto ep = stream.socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
