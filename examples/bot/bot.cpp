@@ -14,6 +14,9 @@
 #include <musicbot/metrics/registry.hpp>
 #include <musicbot/music/session_manager.hpp>
 #include <musicbot/net/observability_server.hpp>
+#include <musicbot/net/otlp_exporter.hpp>
+#include <musicbot/trace/current.hpp>
+#include <musicbot/trace/span_buffer.hpp>
 #include <musicbot/queue/guild_settings.hpp>
 #include <musicbot/store/postgres_store.hpp>
 #include <musicbot/store/sqlite_store.hpp>
@@ -156,6 +159,16 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     so.search_prefixes = config.music.search_prefixes;
     so.default_search_prefix = config.music.search_prefixes.empty() ? "ytsearch:" : config.music.search_prefixes.front();
     so.default_volume = config.music.default_volume;
+    if (!config.observability.otlp_endpoint.empty()) {
+      spans = std::make_shared<trace::span_buffer>(8192);
+      trace::tracer_options to;
+      to.sample_ratio = config.observability.trace_sample_ratio;
+      tracer = trace::tracer(to, spans);
+      net::otlp_exporter_options eo;
+      eo.endpoint = config.observability.otlp_endpoint;
+      exporter = std::make_unique<net::otlp_exporter>(io.get_executor(), spans, eo);
+    }
+    so.tracer = tracer;
     sessions = std::make_unique<music::session_manager>(io.get_executor(), pool, *db, so);
     stats.latency_ms.reserve(1024);
   }
@@ -188,6 +201,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<discord::shard_manager> shards;
   std::unique_ptr<music::session_manager> sessions;
   std::unique_ptr<net::observability_server> observability;
+  std::shared_ptr<trace::span_buffer> spans;
+  trace::tracer tracer;  // disabled unless observability.otlp_endpoint is set
+  std::unique_ptr<net::otlp_exporter> exporter;
   core::keyed_rate_limiter<> user_limiter;
   core::keyed_rate_limiter<> guild_limiter;
   core::ttl_map<std::uint64_t, queue::guild_settings> settings_cache;
@@ -212,6 +228,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   // --- start / stop ------------------------------------------------------
   void start(std::function<void(error_code)> done) {
     auto self = shared_from_this();
+    if (exporter) exporter->start();
     db->async_start([self, done = std::move(done)](error_code ec) mutable {
       if (ec) {
         self->log->error("store: {}", ec.message());
@@ -289,7 +306,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       if (self->shards) self->shards->stop(true);  // resumable close
       self->pool.stop();
       if (self->observability) self->observability->stop();
-      done();
+      if (!self->exporter) return done();
+      self->exporter->stop();
+      self->exporter->async_flush([done](error_code) { done(); });  // bounded by the export timeout
     };
     auto deadline = std::make_shared<asio::steady_timer>(ioc, config.shutdown_deadline);
     deadline->async_wait([finish, deadline](error_code ec) {
@@ -361,6 +380,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     if (i.type != discord::interaction_type::application_command) return;  // components: not handled in this build
     ++stats.commands;
     const std::string command(command_label(i.command_name));
+    auto span = tracer.start_span("command /" + command, {}, trace::span_kind::server);
+    span.set_attribute("command", command);
+    const trace::context_scope current(span.context());
     if (!accepting) return reply(i, text("The bot is restarting, try again in a moment.", true), started, command, "rejected");
     if (!i.guild_id) return reply(i, text("Music commands only work in a server.", true), started, command, "rejected");
     const auto guild = *i.guild_id;
@@ -369,6 +391,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     const auto user_decision = user_limiter.try_acquire(core::rate_limit_key(guild, i.user_id));
     const auto guild_decision = user_decision.allowed ? guild_limiter.try_acquire(core::rate_limit_key(guild))
                                                       : user_decision;
+    span.add_event("rate_limit", {{"allowed", user_decision.allowed && guild_decision.allowed}});
     if (!user_decision.allowed || !guild_decision.allowed) {
       ++stats.rate_limited;
       const auto scope = !user_decision.allowed ? "user" : "guild";

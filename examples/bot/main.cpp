@@ -8,6 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <musicbot/trace/json_log_formatter.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -96,6 +98,15 @@ int main(int argc, char** argv) {
   }
 
   spdlog::set_level(spdlog::level::from_str(loaded.config.observability.log_level));
+  if (loaded.config.observability.log_format == "json") {
+    auto formatter = std::make_unique<musicbot::trace::json_log_formatter>();
+    formatter->add_field("service", "musicbot");
+    formatter->redact(loaded.config.discord.token);
+    for (const auto& node : loaded.config.lavalink_nodes) formatter->redact(node.password);
+    formatter->redact(loaded.config.store.postgres_dsn);
+    formatter->redact(loaded.config.redis.url);
+    spdlog::set_formatter(std::move(formatter));
+  }
   boost::asio::io_context ioc;
   musicbot::bot::music_bot bot(ioc, std::move(loaded.config));
   int exit_code = 0;

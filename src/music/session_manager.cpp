@@ -6,6 +6,7 @@
 #include <musicbot/lavalink/node_pool.hpp>
 #include <musicbot/queue/validation.hpp>
 #include <musicbot/store/repository.hpp>
+#include <musicbot/trace/current.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -58,6 +59,26 @@ lavalink::player_update play_update(const queue::track& t, std::chrono::millisec
   u.paused = paused;
   u.volume = volume;
   return u;
+}
+
+// A client span for one outbound call, tagged the way every component's are.
+trace::span outbound(const trace::tracer& tracer, const trace::span_context& parent, std::string_view component,
+                     std::string_view operation) {
+  auto span = tracer.start_span(std::string(component) + "." + std::string(operation), parent, trace::span_kind::client);
+  span.set_attribute("component", component);
+  span.set_attribute("operation", operation);
+  return span;
+}
+
+void finish(trace::span& span, const error_code& ec) {
+  span.set_attribute("outcome", ec ? "error" : "ok");
+  if (ec) span.set_status(trace::span_status::error, ec.message());
+  span.end();
+}
+
+trace::span_context current_parent() {
+  const auto* ctx = trace::current_context();
+  return ctx != nullptr ? *ctx : trace::span_context{};
 }
 
 lavalink::player_update stop_update() {
@@ -134,7 +155,7 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
   }
 
   // --- persistence: coalesced, the last state always lands -------------
-  void persist(guild_session& s) {
+  void persist(guild_session& s, const trace::span_context& parent = {}) {
     if (s.persist_in_flight) {
       s.persist_dirty = true;
       return;
@@ -143,8 +164,10 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     s.persist_dirty = false;
     auto state = s.queue.state(current_position(s));
     const auto guild_id = s.guild_id;
+    auto span = std::make_shared<trace::span>(outbound(options.tracer, parent, "store", "replace_queue"));
     db.async_replace_queue(guild_id, std::move(state),
-                           [self = shared_from_this(), guild_id](error_code ec, std::uint64_t /*version*/) {
+                           [self = shared_from_this(), guild_id, span](error_code ec, std::uint64_t /*version*/) {
+                             finish(*span, ec);
                              auto* again = self->find(guild_id);
                              if (ec) self->options.logger->warn("music: persisting guild {} failed: {}", guild_id, ec.message());
                              if (again == nullptr) return;
@@ -185,14 +208,17 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
   }
 
   // --- playback ----------------------------------------------------------
-  asio::awaitable<error_code> start_current(guild_session& s, std::chrono::milliseconds position = {}) {
+  asio::awaitable<error_code> start_current(guild_session& s, std::chrono::milliseconds position = {},
+                                            trace::span_context parent = {}) {
     const auto guild_id = s.guild_id;
     const auto* current = s.queue.current();
     if (current == nullptr) co_return error_code{};
     const auto t = *current;
     remember(s, t);
+    auto span = outbound(options.tracer, parent, "lavalink", "update_player");
     auto [ec, player] = co_await pool.async_update_player(guild_key(guild_id), play_update(t, position, s.paused, s.volume), use_tuple);
     (void)player;
+    finish(span, ec);
     if (ec) {
       options.logger->warn("music: starting a track in guild {} failed: {}", guild_id, ec.message());
       co_return ec;
@@ -288,11 +314,16 @@ void session_manager::on_idle(idle_handler handler) { impl_->idle = std::move(ha
 void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std::string query_text,
                               value_handler<play_outcome> h) {
   auto impl = impl_;
+  auto play_span = std::make_shared<trace::span>(impl->options.tracer.start_span("music.play", current_parent()));
   asio::co_spawn(
       impl->executor,
-      [impl, guild_id, user_id, query_text = std::move(query_text), h = std::move(h)]() mutable -> asio::awaitable<void> {
+      [impl, guild_id, user_id, query_text = std::move(query_text), h = std::move(h),
+       play_span]() mutable -> asio::awaitable<void> {
+        const auto ctx = play_span->context();
         auto parsed = queue::parse_play_input(query_text, impl->query);
+        play_span->set_attribute("validated", static_cast<bool>(parsed));
         if (!parsed) {
+          finish(*play_span, error::invalid_query);
           impl->complete(std::move(h), error_code(error::invalid_query), play_outcome{});
           co_return;
         }
@@ -300,8 +331,11 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
           impl->complete(std::move(h), error_code(error::too_many_sessions), play_outcome{});
           co_return;
         }
+        auto load_span = outbound(impl->options.tracer, ctx, "lavalink", "load_tracks");
         auto [ec, result] = co_await impl->pool.async_load_tracks(parsed->identifier, use_tuple);
+        finish(load_span, ec);
         if (ec) {
+          finish(*play_span, ec);
           impl->complete(std::move(h), ec, play_outcome{});
           co_return;
         }
@@ -344,7 +378,7 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
         }
         out.added = std::move(tracks);
         if (out.started) {
-          if (auto start_ec = co_await impl->start_current(*s); start_ec) {
+          if (auto start_ec = co_await impl->start_current(*s, {}, ctx); start_ec) {
             s = impl->find(guild_id);
             if (s != nullptr) {
               s->queue.stop();
@@ -355,9 +389,11 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
           }
         }
         if ((s = impl->find(guild_id)) != nullptr) {
-          impl->persist(*s);
+          impl->persist(*s, ctx);
           impl->touch(*s);
         }
+        play_span->set_attribute("tracks_added", out.added.size());
+        finish(*play_span, {});
         impl->complete(std::move(h), error_code{}, std::move(out));
       },
       asio::detached);

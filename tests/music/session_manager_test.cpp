@@ -4,6 +4,8 @@
 #include <musicbot/music/session_manager.hpp>
 #include <musicbot/store/sqlite_store.hpp>
 #include <musicbot/testing/fake_lavalink.hpp>
+#include <musicbot/trace/current.hpp>
+#include <musicbot/trace/span_buffer.hpp>
 
 #include <musicbot_test/process.hpp>
 
@@ -74,6 +76,7 @@ class MusicSessions : public ::testing::Test {
   void make_manager() {
     musicbot::music::session_options so;
     so.idle_disconnect = 2s;
+    so.tracer = musicbot::trace::tracer(musicbot::trace::tracer_options{}, spans);
     manager = std::make_unique<musicbot::music::session_manager>(ioc.get_executor(), *pool, *db, so);
   }
 
@@ -99,6 +102,7 @@ class MusicSessions : public ::testing::Test {
   }
 
   asio::io_context ioc;
+  std::shared_ptr<musicbot::trace::span_buffer> spans = std::make_shared<musicbot::trace::span_buffer>(256);
   musicbot_test::temp_dir dir{"musicbot-music"};
   std::unique_ptr<musicbot::testing::fake_lavalink> fake;
   std::unique_ptr<musicbot::lavalink::node_pool> pool;
@@ -247,6 +251,43 @@ TEST_F(MusicSessions, RestartRestoresQueueAndResumesPlayback) {
     auto snap = pool->player(std::to_string(guild));
     return snap && snap->track && snap->track->info.title.find("Cozy") != std::string::npos;
   })) << "playback did not resume on the node";
+}
+
+TEST_F(MusicSessions, PlayProducesASpanTreeWithOutboundCalls) {
+  const musicbot::trace::tracer tracer(musicbot::trace::tracer_options{}, spans);
+  auto root = tracer.start_span("command /play", {}, musicbot::trace::span_kind::server);
+  {
+    const musicbot::trace::context_scope scope(root.context());
+    std::optional<error_code> r;
+    manager->async_play(guild, user, "Riptide", [&](error_code ec, play_outcome) { r = ec; });
+    ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
+    ASSERT_FALSE(*r);
+  }
+  root.end();
+  std::vector<musicbot::trace::span_data> got;
+  ASSERT_TRUE(run_until(ioc, [&] {
+    for (auto& s : spans->drain(64)) got.push_back(std::move(s));
+    return got.size() >= 5;  // root, music.play, load_tracks, update_player, replace_queue
+  }));
+  auto find = [&](std::string_view name) -> const musicbot::trace::span_data* {
+    for (const auto& s : got) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  };
+  const auto* play = find("music.play");
+  ASSERT_NE(play, nullptr);
+  EXPECT_EQ(play->parent, root.context().span);
+  EXPECT_EQ(play->context.trace, root.context().trace);
+  for (const char* child : {"lavalink.load_tracks", "lavalink.update_player", "store.replace_queue"}) {
+    const auto* c = find(child);
+    ASSERT_NE(c, nullptr) << child;
+    EXPECT_EQ(c->parent, play->context.span) << child;
+    EXPECT_EQ(c->kind, musicbot::trace::span_kind::client);
+    bool has_outcome = false;
+    for (const auto& a : c->attributes) has_outcome |= a.key == "outcome" && std::get<std::string>(a.value) == "ok";
+    EXPECT_TRUE(has_outcome) << child;
+  }
 }
 
 TEST_F(MusicSessions, IdleSessionIsPersistedAndDropped) {

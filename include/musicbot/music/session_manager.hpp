@@ -9,6 +9,7 @@
 #include <musicbot/queue/loop_mode.hpp>
 #include <musicbot/queue/music_queue.hpp>
 #include <musicbot/queue/track.hpp>
+#include <musicbot/trace/tracer.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -52,6 +53,10 @@ struct session_options {
   std::size_t max_query_length = 256;                  ///< Longest accepted query.
   int default_volume = 100;                            ///< Volume of new sessions (0–200).
   std::shared_ptr<spdlog::logger> logger;              ///< Default: "musicbot.music".
+  /// Spans for every use case and its outbound calls (Lavalink, store), as
+  /// children of the context current on the calling thread (see
+  /// trace::context_scope). Disabled by default.
+  trace::tracer tracer;
 };
 
 /// What /play did.
