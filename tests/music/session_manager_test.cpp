@@ -96,8 +96,8 @@ class MusicSessions : public ::testing::Test {
 
   void TearDown() override {
     manager.reset();
-    pool->stop();
-    fake->stop();
+    if (pool) pool->stop();
+    if (fake) fake->stop();
     ioc.run_for(50ms);
   }
 
