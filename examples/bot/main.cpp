@@ -24,7 +24,8 @@ void usage() {
   std::fprintf(stderr,
                "usage: musicbot --config PATH            run the bot\n"
                "       musicbot --check-config --config PATH\n"
-               "       musicbot --demo [--duration SECONDS] [--guilds N] [--rate COMMANDS_PER_SECOND]\n");
+               "       musicbot --demo [--duration SECONDS] [--guilds N] [--shards N] [--users-per-guild N]\n"
+               "                       [--rate COMMANDS_PER_SECOND] [--verbose] [--no-progress]\n");
 }
 
 bool parse_number(std::string_view text, std::uint32_t& out, std::uint32_t min, std::uint32_t max) {
@@ -64,6 +65,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--guilds") {
       if (!parse_number(value(arg), n, 1, 10000)) return std::fprintf(stderr, "musicbot: --guilds must be 1-10000\n"), 2;
       demo_options.guilds = n;
+    } else if (arg == "--shards") {
+      if (!parse_number(value(arg), n, 1, 64)) return std::fprintf(stderr, "musicbot: --shards must be 1-64\n"), 2;
+      demo_options.shards = n;
+    } else if (arg == "--users-per-guild") {
+      if (!parse_number(value(arg), n, 1, 100)) return std::fprintf(stderr, "musicbot: --users-per-guild must be 1-100\n"), 2;
+      demo_options.users_per_guild = n;
     } else if (arg == "--rate") {
       if (!parse_number(value(arg), n, 1, 10000)) return std::fprintf(stderr, "musicbot: --rate must be 1-10000\n"), 2;
       demo_options.commands_per_second = n;
