@@ -9,6 +9,8 @@
 
 #include <musicbot_test/process.hpp>
 
+#include <musicbot_test/run_until.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
@@ -27,15 +29,7 @@ using musicbot::music::play_outcome;
 constexpr std::uint64_t guild = 41771983423143937ULL;
 constexpr std::uint64_t user = 597869602013315072ULL;
 
-template <class Cond>
-bool run_until(asio::io_context& ioc, Cond cond, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    ioc.run_for(5ms);
-  }
-  return true;
-}
+using musicbot_test::run_until;
 
 class MusicSessions : public ::testing::Test {
  protected:

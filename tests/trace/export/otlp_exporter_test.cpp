@@ -2,6 +2,8 @@
 #include <musicbot/testing/fake_otlp_collector.hpp>
 #include <musicbot/trace/tracer.hpp>
 
+#include <musicbot_test/run_until.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -16,15 +18,7 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using namespace musicbot;
 
-template <class Cond>
-bool run_until(asio::io_context& ioc, Cond cond, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    ioc.run_for(5ms);
-  }
-  return true;
-}
+using musicbot_test::run_until;
 
 trace::span_data sample_span() {
   auto ctx = trace::parse_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").value();
