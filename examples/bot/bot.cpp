@@ -402,9 +402,28 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
                    started, command, "rate_limited");
     }
 
+    // Guild settings come from the store once, then from a 5-minute cache.
+    if (settings_cache.find(guild) == nullptr) {
+      auto self = shared_from_this();
+      db->async_load_settings(guild, [self, i, guild, started](error_code ec, std::optional<queue::guild_settings> s) {
+        queue::guild_settings loaded = s.value_or(queue::guild_settings{});
+        loaded.guild_id = guild;
+        if (ec) self->log->warn("loading settings of guild {}: {}", guild, ec.message());
+        self->settings_cache.insert_or_assign(guild, loaded);
+        self->authorize_and_run(i, started);
+      });
+      return;
+    }
+    authorize_and_run(i, started);
+  }
+
+  void authorize_and_run(const interaction& i, std::chrono::steady_clock::time_point started) {
+    const std::string command(command_label(i.command_name));
+    const auto guild = *i.guild_id;
     const auto member_channel = presence.channel_of(guild, i.user_id);
     const auto bot_ch = bot_channel.find(guild);
-    if (is_dj_command(command)) {
+    const bool settings_change = command == "settings" && subcommand(i).value_or("") == "set";
+    if (is_dj_command(command) || settings_change) {
       queue::member_info member;
       member.user_id = i.user_id;
       member.is_admin = (i.member_permissions & (perm_administrator | perm_manage_guild)) != 0;
@@ -416,6 +435,10 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       voice.member_channel_id = member_channel;
       const auto* settings = settings_cache.find(guild);
       const auto decision = queue::can_control(member, settings ? *settings : queue::guild_settings{}, voice);
+      if (settings_change && !member.is_admin) {
+        ++stats.refused;
+        return reply(i, text("Only server managers can change the music settings.", true), started, command, "rejected");
+      }
       if (!decision) {
         ++stats.refused;
         const auto why = decision.reason == queue::control_reason::not_in_voice_channel
@@ -533,14 +556,45 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       return finish(i, command, started, {}, body);
     }
     if (command == "settings") {
-      const auto* s = settings_cache.find(guild);
-      const queue::guild_settings current = s ? *s : queue::guild_settings{};
+      const auto* cached = settings_cache.find(guild);
+      queue::guild_settings current = cached ? *cached : queue::guild_settings{};
+      current.guild_id = guild;
+      if (subcommand(i).value_or("show") == "set") return update_settings(i, command, started, std::move(current));
       return finish(i, command, started, {},
                     "Settings: default volume " + std::to_string(current.volume) + "%, max queue " +
-                        std::to_string(current.max_queue_length) + (current.dj_role_id ? ", DJ role set" : ", no DJ role"));
+                        std::to_string(current.max_queue_length) + (current.dj_role_id ? ", DJ role set" : ", no DJ role") +
+                        (current.announce_channel_id ? ", announcements on" : ""));
     }
     ++stats.refused;
     reply(i, text("Unknown command.", true), started, command, "rejected");
+  }
+
+  // /settings set: validated by the guild_settings rules, saved, then cached.
+  void update_settings(const interaction& i, const std::string& command, std::chrono::steady_clock::time_point started,
+                       queue::guild_settings next) {
+    std::vector<std::string> problems;
+    if (auto v = integer_option(i, "default_volume")) {
+      if (!queue::set_volume(next, static_cast<int>(std::clamp<std::int64_t>(*v, -1, 1000)))) problems.push_back("default_volume must be 0-200");
+    }
+    if (auto v = integer_option(i, "max_queue_length")) {
+      if (*v < 1 || !queue::set_queue_limits(next, static_cast<std::size_t>(*v), next.max_per_user)) {
+        problems.push_back("max_queue_length must be 1-1000");
+      }
+    }
+    if (auto v = integer_option(i, "dj_role")) next.dj_role_id = static_cast<std::uint64_t>(*v);
+    if (auto v = integer_option(i, "announce_channel")) next.announce_channel_id = static_cast<std::uint64_t>(*v);
+    if (!problems.empty()) {
+      ++stats.refused;
+      std::string msg = "Not changed: ";
+      for (std::size_t n = 0; n < problems.size(); ++n) msg += (n ? "; " : "") + problems[n];
+      return reply(i, text(msg, true), started, command, "rejected");
+    }
+    auto self = shared_from_this();
+    db->async_save_settings(next, [self, i, command, started, next](error_code ec) {
+      if (!ec) self->settings_cache.insert_or_assign(next.guild_id, next);
+      self->finish(i, command, started, ec ? error_code(music::error::persistence_failed) : error_code{},
+                   "Settings saved.");
+    });
   }
 
   void finish(const interaction& i, const std::string& command, std::chrono::steady_clock::time_point started,

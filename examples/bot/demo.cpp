@@ -111,7 +111,11 @@ class traffic {
     if (roll < 78) return send(u, "shuffle", {});
     if (roll < 81) return send(u, "move", {option_json("from", 4, "2"), option_json("to", 4, "1")});
     if (roll < 83) return send(u, "seek", {option_json("time", 3, quoted("0:30"))});
-    if (roll < 85) return send(u, "remove", {option_json("position", 4, "1")});
+    if (roll < 84) return send(u, "remove", {option_json("position", 4, "1")});
+    if (roll < 85) return send(u, "settings", {R"({"name":"show","type":1,"options":[]})"});
+    if (roll < 86) {  // only each guild's first user is a server manager: the others are refused
+      return send(u, "settings", {R"({"name":"set","type":1,"options":[)" + option_json("default_volume", 4, "80") + "]}"});
+    }
     if (roll < 93) {  // bad input: every one must get a clear refusal
       switch (pick(4)) {
         case 0: return send(u, "play", {option_json("query", 3, quoted("http://127.0.0.1:8080/admin"))});
@@ -136,8 +140,8 @@ class traffic {
     const std::string d = R"({"id":")" + std::to_string(id) + R"(","application_id":")" + std::to_string(app_id_) +
                           R"(","type":2,"token":"demo-token-)" + std::to_string(id) + R"(","guild_id":")" +
                           std::to_string(u.guild) + R"(","channel_id":")" + std::to_string(u.guild + 2) +
-                          R"(","member":{"user":{"id":")" + std::to_string(u.user) +
-                          R"("},"roles":[],"permissions":"0"},"data":{"id":"1","name":")" + name +
+                          R"(","member":{"user":{"id":")" + std::to_string(u.user) + R"("},"roles":[],"permissions":")" +
+                          (u.user % 100 == 0 ? "32" : "0") + R"("},"data":{"id":"1","name":")" + name +
                           R"(","type":1,"options":[)" + opts + "]}}";
     discord_.dispatch(u.shard, "INTERACTION_CREATE", d);
   }
@@ -234,9 +238,13 @@ int run_demo(const demo_options& options) {
                   static_cast<unsigned long long>(st.players_moved));
       std::printf("  queues persisted in %s\n", config.store.sqlite_path.c_str());
       if (options.verbose) {
-        std::size_t shown = 0;
+        // One sample of each kind of reply (the text up to its first digit).
+        std::vector<std::string> kinds;
         for (const auto& r : discord.requests()) {
-          if (r.path.find("/callback") == std::string::npos || shown++ >= 12) continue;
+          if (r.path.find("/callback") == std::string::npos || kinds.size() >= 40) continue;
+          const auto kind = r.body.substr(0, std::min(r.body.find_first_of("0123456789", 40), r.body.size()));
+          if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) continue;
+          kinds.push_back(kind);
           std::printf("  reply %u: %s\n", r.status, r.body.substr(0, 160).c_str());
         }
       }
