@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -232,8 +234,16 @@ int run_demo(const demo_options& options) {
                   static_cast<unsigned long long>(st.commands), static_cast<unsigned long long>(st.ok),
                   static_cast<unsigned long long>(st.refused), static_cast<unsigned long long>(st.rate_limited),
                   static_cast<unsigned long long>(st.failed));
-      std::printf("  latency (interaction received -> response sent): p50 %.2f ms, p99 %.2f ms over %zu replies\n",
-                  percentile(st.latency_ms, 0.50), percentile(st.latency_ms, 0.99), st.latency_ms.size());
+      std::printf("  latency (interaction received -> response sent): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms over %zu replies\n",
+                  percentile(st.latency_ms, 0.50), percentile(st.latency_ms, 0.95), percentile(st.latency_ms, 0.99),
+                  st.latency_ms.size());
+      rusage usage{};
+      ::getrusage(RUSAGE_SELF, &usage);
+      const auto cpu = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+      std::printf("  throughput %.0f commands/s; process peak RSS %.1f MiB, CPU %.1f s user + %.1f s system "
+                  "(bot, fake Discord and fake nodes together)\n",
+                  static_cast<double>(st.commands) / secs, static_cast<double>(usage.ru_maxrss) / 1024.0,
+                  cpu(usage.ru_utime), cpu(usage.ru_stime));
       std::printf("  players moved to another node after node-1 died: %llu\n",
                   static_cast<unsigned long long>(st.players_moved));
       std::printf("  queues persisted in %s\n", config.store.sqlite_path.c_str());
