@@ -281,6 +281,11 @@ int run_demo(const demo_options& options) {
   };
 
   std::function<void()> report = [&] {
+    // Components create their loggers lazily; keep them all quiet unless
+    // --verbose so the progress line stays readable.
+    spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
+      l->set_level(options.verbose ? spdlog::level::info : spdlog::level::err);
+    });
     const auto elapsed = std::chrono::steady_clock::now() - begin;
     const auto& st = bot.stats();
     if (!killed_node && elapsed >= options.duration / 2) {
