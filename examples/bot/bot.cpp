@@ -334,7 +334,8 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       for (const auto& vs : g->voice_states) presence.set(g->id, vs.user_id, vs.channel_id);
       business.active_guilds.inc();
     } else if (const auto* gd = std::get_if<discord::guild_delete_event>(&p.event)) {
-      (void)gd;
+      presence.forget_guild(gd->id);  // GUILD_CREATE sends the voice states again after an outage
+      if (!gd->unavailable) bot_channel.erase(gd->id);
       business.active_guilds.inc(-1.0);
     } else if (const auto* vs = std::get_if<discord::voice_state>(&p.event)) {
       if (vs->guild_id && vs->user_id != config.discord.application_id) presence.set(*vs->guild_id, vs->user_id, vs->channel_id);

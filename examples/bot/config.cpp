@@ -306,11 +306,11 @@ void load_nodes(const toml::node* nodes, bot_config& config, std::vector<config_
   }
 }
 
-void cross_checks(const bot_config& c, std::vector<config_problem>& problems, bool demo) {
-  if (!demo && c.discord.token.empty()) {
+void cross_checks(const bot_config& c, std::vector<config_problem>& problems) {
+  if (c.discord.token.empty()) {
     problems.push_back({"discord.token", "is required (discord.token, discord.token_file or MUSICBOT_DISCORD_TOKEN)"});
   }
-  if (!demo && c.lavalink_nodes.empty()) problems.push_back({"lavalink.nodes", "at least one node is required"});
+  if (c.lavalink_nodes.empty()) problems.push_back({"lavalink.nodes", "at least one node is required"});
   if (c.store.backend == "postgres" && c.store.postgres_dsn.empty()) {
     problems.push_back({"store.postgres_dsn", "is required when store.backend is \"postgres\""});
   }
@@ -408,7 +408,7 @@ config_load_result load_config(std::string_view toml_text, const env_lookup& env
     }
   }
   load_nodes(root["lavalink"]["nodes"].node(), out.config, out.problems, env);
-  cross_checks(out.config, out.problems, false);
+  cross_checks(out.config, out.problems);
   return out;
 }
 
