@@ -220,7 +220,9 @@ TEST_F(PostgresStore, RecoversFromServerRestartUnderLoad) {
   const auto connects_before = db.stats().connects;
 
   server->stop();  // fast shutdown: sessions are terminated mid-flight
-  std::this_thread::sleep_for(300ms);
+  // Down for longer than acquire_timeout (1 s): calls issued during the
+  // outage must fail even when no call happened to be in flight at the stop.
+  std::this_thread::sleep_for(1500ms);
   server->start();
   const int after_restart = successes.load();
   EXPECT_TRUE(wait_for([&] { return successes.load() >= after_restart + 20; }, 30s))
