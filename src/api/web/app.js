@@ -202,6 +202,7 @@ function normaliseSession(s) {
     : (q.total ?? q.length ?? q.count ?? items.length);
   const np = normaliseTrack(s.now_playing ?? s.current ?? null);
   return {
+    active: s.active !== false,
     nowPlaying: np,
     position: Number(s.position_ms ?? s.now_playing?.position_ms ?? 0) || 0,
     paused: Boolean(s.paused),
@@ -230,8 +231,8 @@ async function signIn(token) {
   const data = await api('GET', '/guilds');
   const list = Array.isArray(data) ? data : (data?.guilds ?? []);
   state.guilds = list.map((g) => (typeof g === 'object' && g !== null
-    ? { id: asId(g.id ?? g.guild_id), name: g.name ? String(g.name) : '' }
-    : { id: asId(g), name: '' })).filter((g) => g.id !== '');
+    ? { id: asId(g.id ?? g.guild_id), name: g.name ? String(g.name) : '', playing: Boolean(g.playing) }
+    : { id: asId(g), name: '', playing: false })).filter((g) => g.id !== '');
   sessionStorage.setItem(TOKEN_KEY, token);
   renderGuildPicker();
   showView(true);
@@ -265,7 +266,8 @@ function renderGuildPicker() {
   select.replaceChildren(...state.guilds.map((g) => {
     const opt = document.createElement('option');
     opt.value = g.id;
-    opt.textContent = g.name ? `${g.name} (${g.id})` : g.id;
+    const label = g.name ? `${g.name} (${g.id})` : `Server ${g.id}`;
+    opt.textContent = g.playing ? `${label} — playing` : label;
     return opt;
   }));
 }
@@ -344,7 +346,7 @@ function renderNowPlaying() {
       $('np-title').textContent = np.title;
     }
   } else {
-    $('np-title').textContent = 'Nothing playing';
+    $('np-title').textContent = s && !s.active ? 'Not connected to voice' : 'Nothing playing';
   }
   $('np-author').textContent = np?.author ?? '';
   const meta = [];
@@ -808,7 +810,7 @@ function setupSettings() {
         $('settings-status').textContent = 'Saved.';
       } catch (e) {
         $('settings-status').textContent = '';
-        if (e instanceof ApiError && e.status === 400) {
+        if (e instanceof ApiError && (e.status === 400 || e.status === 409)) {
           showFieldErrors(e);
           return;
         }
@@ -871,7 +873,6 @@ async function runStream(guildId, controller) {
   const { signal } = controller;
   let backoff = BACKOFF_MIN_MS;
   let lastEventId = '';
-  let connectedBefore = false;
   setLive('connecting');
   while (!signal.aborted) {
     // One attempt gets its own controller so the idle watchdog can end it.
@@ -893,8 +894,8 @@ async function runStream(guildId, controller) {
       if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
       setLive('live');
       backoff = BACKOFF_MIN_MS;
-      if (connectedBefore) refreshSession();  // catch up with what was missed
-      connectedBefore = true;
+      // the server's first event is a `session` snapshot, which refreshes
+      // the page, so nothing missed while disconnected stays stale
       await readEventStream(res.body, attempt.signal, arm, (ev) => {
         if (ev.id !== null) lastEventId = ev.id;
         if (ev.retry !== null) backoff = Math.min(Math.max(ev.retry, BACKOFF_MIN_MS), BACKOFF_MAX_MS);
@@ -1022,11 +1023,15 @@ function handleEvent(ev) {
       refreshSession();
       break;
     }
+    case 'session':          // snapshot sent first on every (re)connect
     case 'now_playing':
     case 'queue_changed':
-    case 'track_end':
-    case 'settings_changed':
+    case 'stopped':
+    case 'session_ended':
       refreshSession();
+      break;
+    case 'end':              // the server ends the stream (shutdown, too slow a reader)
+      if (data?.reason === 'lagging') notice('Live updates fell behind; reconnecting.');
       break;
     default:
       break;  // unknown events are ignored
