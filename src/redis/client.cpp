@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #endif
 #include "client_impl.hpp"
+#include "tracing.hpp"
 
 #include <musicbot/redis/client.hpp>
 
@@ -62,6 +63,29 @@ void append_script_call(std::string& out, std::string_view name, std::string_vie
   out += first;
   out += "\r\n";
   out += tail.encoded_arguments();
+}
+
+// Ends the command's span with its outcome, then completes the command.
+class traced_completion final : public completion {
+ public:
+  traced_completion(trace::span span, std::unique_ptr<completion> inner)
+      : span_(std::move(span)), inner_(std::move(inner)) {}
+  void complete(error_code ec, reply&& r) override {
+    end_command_span(span_, ec, r);
+    inner_->complete(ec, std::move(r));
+  }
+
+ private:
+  trace::span span_;
+  std::unique_ptr<completion> inner_;
+};
+
+// `done` wrapped in a span when tracing applies (see config::tracer).
+std::unique_ptr<completion> traced(const config& cfg, std::string_view operation, std::unique_ptr<completion> done) {
+  if (!cfg.tracer) return done;
+  auto span = start_command_span(cfg, operation);
+  if (!span.recording()) return done;
+  return std::make_unique<traced_completion>(std::move(span), std::move(done));
 }
 
 bool is_network_failure(const error_code& ec) {
@@ -588,6 +612,7 @@ void client_impl::notify_connect_waiters(error_code ec) {
 
 void client_impl::submit(const command& cmd, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
                          std::unique_ptr<completion> done) {
+  if (cfg.tracer) done = traced(cfg, first_argument(cmd.encoded_arguments()), std::move(done));
   std::string encoded;
   cmd.append_to(encoded);
   enqueue(encoded, timeout, slot, std::move(done), nullptr, false);
@@ -595,6 +620,7 @@ void client_impl::submit(const command& cmd, std::chrono::milliseconds timeout, 
 
 void client_impl::submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
                                 asio::cancellation_slot slot, std::unique_ptr<completion> done) {
+  if (cfg.tracer) done = traced(cfg, "EVALSHA", std::move(done));
   std::string encoded;
   append_script_call(encoded, "EVALSHA", s.sha1(), tail);
   auto retry = std::make_shared<script_retry>(script_retry{s, tail});

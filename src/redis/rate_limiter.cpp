@@ -1,6 +1,8 @@
 // redis::distributed_rate_limiter: GCRA in one Lua script, local fallback.
 #include <musicbot/redis/rate_limiter.hpp>
 
+#include "tracing.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -21,57 +23,57 @@ namespace {
 // and span (interval × limit) of scope i, in µs. KEYS: S keys per decision,
 // decision after decision. Returns 5 integers per decision: allowed,
 // remaining, binding scope (1-based), reset_after µs, retry_after µs.
+//
+// Cost inside Redis per batch: one TIME, one MGET of every key, then one
+// SET PX per distinct key that changed (decisions on the same key in one
+// batch see each other through `tats`, and the key is written once).
+// Numbers go to redis.call() as Lua numbers: Redis formats them with
+// "%.17g", exact for integers below 2^53 (µs timestamps are ~2^51).
 constexpr const char* gcra_lua = R"lua(
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = t[1] * 1000000 + t[2]
 local s = tonumber(ARGV[1])
 local interval, span = {}, {}
 for i = 1, s do
   interval[i] = tonumber(ARGV[2 * i])
   span[i] = tonumber(ARGV[2 * i + 1])
 end
-local out = {}
+local stored = redis.call('MGET', unpack(KEYS))
+local tats, nxt, out, n = {}, {}, {}, 0
 for base = 0, #KEYS - s, s do
   local allowed, remaining, binding, reset_after, retry_after = 1, -1, 1, 0, -1
-  local next_tat = {}
   for i = 1, s do
-    local tat = tonumber(redis.call('GET', KEYS[base + i]))
-    if tat == nil or tat < now then tat = now end
-    local nxt = tat + interval[i]
-    if nxt - now > span[i] then
-      local wait = nxt - span[i] - now
-      if wait > retry_after then
-        retry_after = wait
-        binding = i
-      end
+    local tat = tats[KEYS[base + i]] or tonumber(stored[base + i]) or now
+    if tat < now then tat = now end
+    local after = tat + interval[i] - now
+    nxt[i] = tat + interval[i]
+    if after > span[i] then
+      local wait = after - span[i]
+      if wait > retry_after then retry_after = wait binding = i end
       allowed = 0
       remaining = 0
       if tat - now > reset_after then reset_after = tat - now end
     else
-      next_tat[i] = nxt
-      if nxt - now > reset_after then reset_after = nxt - now end
+      if after > reset_after then reset_after = after end
       if allowed == 1 then
-        local left = math.floor((span[i] - (nxt - now)) / interval[i])
-        if remaining < 0 or left < remaining then
-          remaining = left
-          binding = i
-        end
+        local left = math.floor((span[i] - after) / interval[i])
+        if remaining < 0 or left < remaining then remaining = left binding = i end
       end
     end
   end
   if allowed == 1 then
-    for i = 1, s do
-      redis.call('SET', KEYS[base + i], string.format('%.0f', next_tat[i]), 'PX',
-                 string.format('%.0f', math.ceil((next_tat[i] - now) / 1000) + 1))
-    end
+    for i = 1, s do tats[KEYS[base + i]] = nxt[i] end
     retry_after = 0
   end
-  local n = #out
   out[n + 1] = allowed
   out[n + 2] = remaining
   out[n + 3] = binding
   out[n + 4] = reset_after
   out[n + 5] = retry_after
+  n = n + 5
+end
+for key, tat in pairs(tats) do
+  redis.call('SET', key, tat, 'PX', math.ceil((tat - now) / 1000) + 1)
 end
 return out
 )lua";
@@ -183,6 +185,7 @@ struct distributed_rate_limiter::batch {
     std::shared_ptr<key_set> keys;
     std::unique_ptr<detail::completion> done;
     boost::asio::cancellation_slot slot;
+    trace::span span;  // "redis EVALSHA" of this decision (when traced)
   };
   std::vector<entry> entries;
   boost::asio::any_io_executor executor;
@@ -191,7 +194,14 @@ struct distributed_rate_limiter::batch {
     auto& e = entries[index];
     if (!e.done) return;
     if (e.slot.is_connected()) e.slot.clear();
+    end_span(e, ec, r);
     std::exchange(e.done, nullptr)->complete(ec, std::move(r));
+  }
+
+  static void end_span(entry& e, boost::system::error_code ec, const reply& r) {
+    if (!e.span.recording()) return;
+    e.span.set_attribute("rate_limit.source", ec ? "fallback" : "redis");
+    detail::end_command_span(e.span, ec, r);
   }
 };
 
@@ -207,6 +217,7 @@ struct cancel_decision {
       return;
     auto b = owner.lock();
     if (!b || !b->entries[index].done) return;
+    Batch::end_span(b->entries[index], boost::asio::error::operation_aborted, reply{});
     auto done = std::exchange(b->entries[index].done, nullptr);
     boost::asio::post(b->executor, [d = std::move(done)]() mutable {
       d->complete(boost::asio::error::operation_aborted, reply{});
@@ -252,6 +263,7 @@ distributed_rate_limiter::~distributed_rate_limiter() {
   if (auto b = std::exchange(state_->open, nullptr)) {
     for (auto& e : b->entries) {
       if (e.slot.is_connected()) e.slot.clear();
+      if (e.done) batch::end_span(e, boost::asio::error::operation_aborted, reply{});
       if (auto done = std::exchange(e.done, nullptr)) {
         boost::asio::post(b->executor, [d = std::move(done)]() mutable {
           d->complete(boost::asio::error::operation_aborted, reply{});
@@ -290,7 +302,10 @@ void distributed_rate_limiter::enqueue(std::shared_ptr<key_set> keys, boost::asi
     });
   }
   const std::size_t index = st.open->entries.size();
-  st.open->entries.push_back({std::move(keys), std::move(done), {}});
+  // The decision's span starts now, while the caller's context is current
+  // (the batch is sent later, from a posted handler).
+  st.open->entries.push_back(
+      {std::move(keys), std::move(done), {}, detail::start_command_span(redis_->configuration(), "EVALSHA")});
   if (slot.is_connected()) {
     st.open->entries.back().slot = slot;
     slot.template emplace<cancel_decision<batch>>(std::weak_ptr<batch>(st.open), index);

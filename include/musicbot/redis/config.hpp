@@ -13,8 +13,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace musicbot::trace {
+class tracer;
+}  // namespace musicbot::trace
 
 namespace musicbot::redis {
 
@@ -38,6 +43,16 @@ struct config {
   /// failures over the last 50 calls, stays open 30 s, 5 trial calls).
   core::circuit_breaker_config breaker = core::circuit_breaker_config::redis();
   reply_limits limits;                 ///< parser limits per reply
+  /// Spans for commands (null: tracing off, no cost but a null check).
+  /// A command issued while a trace::context_scope is active on the calling
+  /// thread gets a client span "redis <COMMAND>", child of that context, with
+  /// the attributes `component` = `redis`, `db.system` = `redis`,
+  /// `db.operation` = the command name and `outcome` = `ok`, `error`,
+  /// `timeout`, `breaker_open` or `cancelled`. Keys, values, arguments and
+  /// the password are never recorded. Commands outside a traced operation
+  /// (health checks, reconnects, background work) get no span. Include
+  /// `<musicbot/trace/tracer.hpp>` to create one.
+  std::shared_ptr<const trace::tracer> tracer;
 };
 
 /// Parses a Redis URL into a config with default timeouts.
