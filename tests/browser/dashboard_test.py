@@ -264,6 +264,31 @@ def run(args):
         check(token not in driver.current_url, "the token appears in the URL")
         step(f"signed in: {len(queue_titles(driver))} tracks in the queue")
 
+        # the SSE parser on edge cases: BOM, CR / LF / CRLF line ends (a CRLF
+        # split across chunks), comments, multi-line data, id, retry, an event
+        # without data, a field without a colon, a trailing event without its
+        # blank line (never dispatched)
+        parsed = driver.execute_async_script("""
+          const done = arguments[arguments.length - 1];
+          import('/assets/app.js').then(async (m) => {
+            const chunks = ['\\ufeff: hi\\r', '\\nevent: a\\ndata: x\\r', '\\ndata:  y\\nid: 7\\n',
+                            'retry: 2500\\n\\nevent: empty\\n\\ndata\\rdata: {"k":1}\\r\\r',
+                            'event: cut\\ndata: never'];
+            const enc = new TextEncoder();
+            const body = new ReadableStream({ start(c) { for (const x of chunks) c.enqueue(enc.encode(x)); c.close(); } });
+            const out = [];
+            await m.readEventStream(body, new AbortController().signal, () => {}, (e) => out.push(e));
+            done(JSON.stringify(out));
+          }).catch((e) => done('error ' + e));
+        """)
+        check(not parsed.startswith("error"), f"SSE parser: {parsed}")
+        events = json.loads(parsed)
+        check(events == [
+            {"type": "a", "data": "x\n y", "id": "7", "retry": 2500},
+            {"type": "message", "data": "\n{\"k\":1}", "id": "7", "retry": None},
+        ], f"SSE parser produced {events}")
+        step("SSE parser: edge cases parsed")
+
         # the position ticks from the stream move the progress bar
         first_pos = int(by_id(driver, "seek").get_attribute("value") or 0)
         wait_for(driver, "progress bar advancing",

@@ -1098,3 +1098,6 @@ function setup() {
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setup);
 else setup();
+
+// For the browser test (tests/browser), which feeds the parser edge cases.
+export { readEventStream };
