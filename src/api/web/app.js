@@ -330,25 +330,18 @@ function render() {
   renderQueue();
 }
 
+let lastTitleKey = null;
+
 function renderNowPlaying() {
   const s = state.session;
   const np = s?.nowPlaying;
-  $('np-title').replaceChildren();
-  if (np) {
-    if (np.uri) {
-      const a = document.createElement('a');
-      a.href = np.uri;
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      a.textContent = np.title;
-      $('np-title').append(a);
-    } else {
-      $('np-title').textContent = np.title;
-    }
-  } else {
-    $('np-title').textContent = s && !s.active ? 'Not connected to voice' : 'Nothing playing';
+  // Touch the live region only when the track changes, so screen readers
+  // announce a new track and not every refresh.
+  const key = np ? `${np.title}\u0000${np.author}\u0000${np.uri ?? ''}` : `none:${s?.active !== false}`;
+  if (key !== lastTitleKey) {
+    lastTitleKey = key;
+    renderTitle(s, np);
   }
-  $('np-author').textContent = np?.author ?? '';
   const meta = [];
   if (np?.source) meta.push(np.source);
   if (np?.requester && np.requester !== '0') meta.push(`requested by ${np.requester}`);
@@ -369,6 +362,26 @@ function renderNowPlaying() {
   seek.disabled = !np || length <= 0;
   $('np-duration').textContent = np?.isStream ? 'live' : formatTime(length);
   tick();
+}
+
+function renderTitle(s, np) {
+  const title = $('np-title');
+  title.replaceChildren();
+  if (np) {
+    if (np.uri) {
+      const a = document.createElement('a');
+      a.href = np.uri;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.textContent = np.title;
+      title.append(a);
+    } else {
+      title.textContent = np.title;
+    }
+  } else {
+    title.textContent = s && !s.active ? 'Not connected to voice' : 'Nothing playing';
+  }
+  $('np-author').textContent = np?.author ?? '';
 }
 
 let seeking = false;
