@@ -25,6 +25,7 @@ class category final : public boost::system::error_category {
       case error::too_many_sessions: return "too many active music sessions";
       case error::player_unavailable: return "no audio node is available";
       case error::persistence_failed: return "the change could not be saved";
+      case error::too_many_subscribers: return "too many event subscribers";
     }
     return "unknown music error";
   }

@@ -3,6 +3,8 @@
 // then awaits the player update and schedules a coalesced persist.
 #include <musicbot/music/session_manager.hpp>
 
+#include "event_hub.hpp"
+
 #include <musicbot/lavalink/node_pool.hpp>
 #include <musicbot/queue/validation.hpp>
 #include <musicbot/store/repository.hpp>
@@ -17,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <stdexcept>
 #include <string>
@@ -107,6 +110,7 @@ struct guild_session {
   bool persist_dirty = false;
   bool idle_armed = false;
   asio::steady_timer idle_timer;
+  std::string node;  // Lavalink node the player was last seen on
 };
 
 class manager_impl : public std::enable_shared_from_this<manager_impl> {
@@ -125,6 +129,7 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     query.allowed_prefixes = options.search_prefixes;
     query.default_prefix = options.default_search_prefix;
     query.max_length = options.max_query_length;
+    events = std::make_shared<event_hub>(options.max_subscribers, options.logger);
   }
 
   asio::any_io_executor executor;
@@ -135,6 +140,71 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
   std::unordered_map<std::uint64_t, std::unique_ptr<guild_session>> sessions;
   session_manager::now_playing_handler now_playing;
   session_manager::idle_handler idle;
+  std::shared_ptr<event_hub> events;
+
+  // --- events ------------------------------------------------------------
+  void emit(session_event_kind kind, std::uint64_t guild_id, std::chrono::milliseconds position = {}) {
+    session_event e;
+    e.kind = kind;
+    e.guild_id = guild_id;
+    e.position = position;
+    events->emit(std::move(e));
+  }
+
+  void emit_now_playing(std::uint64_t guild_id, const queue::track& t, std::chrono::milliseconds position) {
+    session_event e;
+    e.kind = session_event_kind::now_playing;
+    e.guild_id = guild_id;
+    e.track = t;
+    e.position = position;
+    events->emit(std::move(e));
+  }
+
+  // A message about the guild's player came from `node_name`: when that is
+  // where the pool has the player now and not where the session saw it
+  // last, the player moved (failover, drain or rebalance). Messages a
+  // previous node sent late are ignored by the pool check.
+  void observe_node(std::uint64_t guild_id, const std::string& node_name) {
+    auto* s = find(guild_id);
+    if (s == nullptr || s->node == node_name) return;
+    const auto snap = pool.player(guild_key(guild_id));
+    if (!snap || snap->node != node_name) return;
+    const bool moved = !s->node.empty();
+    s->node = node_name;
+    if (!moved) return;
+    options.logger->info("music: guild {} player moved to node {}", guild_id, node_name);
+    session_event e;
+    e.kind = session_event_kind::player_moved;
+    e.guild_id = guild_id;
+    e.node = node_name;
+    e.position = std::chrono::milliseconds(snap->position_ms);
+    events->emit(std::move(e));
+  }
+
+  void on_node_message(const lavalink::node& n, const lavalink::message& m) {
+    if (const auto* update = std::get_if<lavalink::player_update_op>(&m)) {
+      const auto guild_id = parse_guild(update->guild_id);
+      if (!guild_id || find(*guild_id) == nullptr) return;
+      observe_node(*guild_id, n.name());
+      if (find(*guild_id) != nullptr) {
+        emit(session_event_kind::position, *guild_id, std::chrono::milliseconds(update->state.position_ms));
+      }
+    } else if (const auto* start = std::get_if<lavalink::track_start_event>(&m)) {
+      if (const auto guild_id = parse_guild(start->guild_id)) observe_node(*guild_id, n.name());
+    } else if (const auto* end = std::get_if<lavalink::track_end_event>(&m)) {
+      if (const auto guild_id = parse_guild(end->guild_id)) {
+        asio::co_spawn(executor, on_track_end(*guild_id, end->may_start_next()), asio::detached);
+      }
+    }
+  }
+
+  static std::optional<std::uint64_t> parse_guild(const std::string& text) {
+    std::uint64_t value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || ptr != end || text.empty()) return std::nullopt;
+    return value;
+  }
 
   template <class Handler, class... Args>
   void complete(Handler h, Args&&... args) {
@@ -223,6 +293,8 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
       options.logger->warn("music: starting a track in guild {} failed: {}", guild_id, ec.message());
       co_return ec;
     }
+    if (const auto snap = pool.player(guild_key(guild_id))) observe_node(guild_id, snap->node);
+    emit_now_playing(guild_id, t, position);
     if (now_playing) now_playing(guild_id, t);
     co_return error_code{};
   }
@@ -267,6 +339,8 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     }
     if (s->queue.current() != nullptr) (void)co_await start_current(*s);
     if ((s = find(guild_id)) == nullptr) co_return;
+    if (s->queue.current() == nullptr) emit(session_event_kind::stopped, guild_id);
+    emit(session_event_kind::queue_changed, guild_id);
     persist(*s);
     touch(*s);
   }
@@ -278,6 +352,7 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     s->queue.stop();
     auto state = s->queue.state();
     sessions.erase(guild_id);  // memory is bounded: the store keeps the queue
+    emit(session_event_kind::session_ended, guild_id);
     (void)co_await db.async_replace_queue(guild_id, std::move(state), use_tuple);
     (void)co_await pool.async_destroy_player(guild_key(guild_id), use_tuple);
   }
@@ -289,18 +364,8 @@ session_manager::session_manager(asio::any_io_executor executor, lavalink::node_
                                  session_options options)
     : impl_(std::make_shared<detail::manager_impl>(std::move(executor), pool, db, std::move(options))) {
   std::weak_ptr<detail::manager_impl> weak = impl_;
-  pool.on_event([weak](const lavalink::node&, const lavalink::message& m) {
-    auto impl = weak.lock();
-    if (!impl) return;
-    if (const auto* end = std::get_if<lavalink::track_end_event>(&m)) {
-      std::uint64_t guild_id = 0;
-      try {
-        guild_id = std::stoull(end->guild_id);
-      } catch (...) {
-        return;
-      }
-      asio::co_spawn(impl->executor, impl->on_track_end(guild_id, end->may_start_next()), asio::detached);
-    }
+  pool.on_event([weak](const lavalink::node& n, const lavalink::message& m) {
+    if (auto impl = weak.lock()) impl->on_node_message(n, m);
   });
 }
 
@@ -310,6 +375,12 @@ session_manager::~session_manager() {
 
 void session_manager::on_now_playing(now_playing_handler handler) { impl_->now_playing = std::move(handler); }
 void session_manager::on_idle(idle_handler handler) { impl_->idle = std::move(handler); }
+
+session_manager::subscription session_manager::subscribe(event_handler handler) {
+  return impl_->events->subscribe(std::move(handler));
+}
+
+std::size_t session_manager::subscriber_count() const noexcept { return impl_->events->size(); }
 
 void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std::string query_text,
                               value_handler<play_outcome> h) {
@@ -382,6 +453,7 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
             s = impl->find(guild_id);
             if (s != nullptr) {
               s->queue.stop();
+              impl->emit(session_event_kind::queue_changed, guild_id);
               impl->persist(*s);
             }
             impl->complete(std::move(h), error_code(error::player_unavailable), play_outcome{});
@@ -389,6 +461,7 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
           }
         }
         if ((s = impl->find(guild_id)) != nullptr) {
+          impl->emit(session_event_kind::queue_changed, guild_id);
           impl->persist(*s, ctx);
           impl->touch(*s);
         }
@@ -434,7 +507,10 @@ void session_manager::do_pause(std::uint64_t guild_id, bool paused, void_handler
     lavalink::player_update u;
     u.paused = paused;
     auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
-    (void)p;
+    if (!ec && impl->find(guild_id) != nullptr) {
+      impl->emit(paused ? session_event_kind::paused : session_event_kind::resumed, guild_id,
+                 std::chrono::milliseconds(p.state.position_ms));
+    }
     co_return ec;
   });
 }
@@ -462,8 +538,10 @@ void session_manager::do_skip(std::uint64_t guild_id, value_handler<std::optiona
           auto [stop_ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
           (void)p;
           ec = stop_ec;
+          if (impl->find(guild_id) != nullptr) impl->emit(session_event_kind::stopped, guild_id);
         }
         if ((s = impl->find(guild_id)) != nullptr) {
+          impl->emit(session_event_kind::queue_changed, guild_id);
           impl->persist(*s);
           impl->touch(*s);
         }
@@ -477,6 +555,7 @@ void session_manager::do_stop(std::uint64_t guild_id, void_handler h) {
   run_void(impl, guild_id, std::move(h), [impl, guild_id](detail::guild_session& s) -> asio::awaitable<error_code> {
     if (s.queue.current() == nullptr) co_return error::nothing_playing;
     s.queue.stop();
+    impl->emit(session_event_kind::stopped, guild_id);
     auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
     (void)p;
     co_return ec;
@@ -494,6 +573,7 @@ void session_manager::do_seek(std::uint64_t guild_id, std::chrono::milliseconds 
     u.position_ms = position.count();
     auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
     (void)p;
+    if (!ec && impl->find(guild_id) != nullptr) impl->emit(session_event_kind::position, guild_id, position);
     co_return ec;
   });
 }
@@ -513,9 +593,11 @@ void session_manager::do_volume(std::uint64_t guild_id, int volume, void_handler
 }
 
 void session_manager::do_loop(std::uint64_t guild_id, queue::loop_mode mode, void_handler h) {
-  run_void(impl_, guild_id, std::move(h), [mode](detail::guild_session& s) -> asio::awaitable<error_code> {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, mode](detail::guild_session& s) -> asio::awaitable<error_code> {
     s.queue.set_loop(mode);
     if (mode != queue::loop_mode::off) s.autoplay = false;  // the later choice wins (guild_settings rules)
+    impl->emit(session_event_kind::queue_changed, s.guild_id);
     co_return error_code{};
   });
 }
@@ -529,8 +611,10 @@ void session_manager::do_autoplay(std::uint64_t guild_id, bool on, void_handler 
 }
 
 void session_manager::do_shuffle(std::uint64_t guild_id, void_handler h) {
-  run_void(impl_, guild_id, std::move(h), [](detail::guild_session& s) -> asio::awaitable<error_code> {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl](detail::guild_session& s) -> asio::awaitable<error_code> {
     s.queue.shuffle();
+    impl->emit(session_event_kind::queue_changed, s.guild_id);
     co_return error_code{};
   });
 }
@@ -541,13 +625,16 @@ void session_manager::do_remove(std::uint64_t guild_id, std::size_t position, va
   if (s == nullptr) return impl->complete(std::move(h), error_code(error::nothing_playing), queue::track{});
   auto removed = s->queue.remove(position);
   if (!removed) return impl->complete(std::move(h), error_code(error::out_of_range), queue::track{});
+  impl->emit(session_event_kind::queue_changed, guild_id);
   impl->persist(*s);
   impl->complete(std::move(h), error_code{}, std::move(*removed));
 }
 
 void session_manager::do_move(std::uint64_t guild_id, std::size_t from, std::size_t to, void_handler h) {
-  run_void(impl_, guild_id, std::move(h), [from, to](detail::guild_session& s) -> asio::awaitable<error_code> {
+  auto impl = impl_;
+  run_void(impl, guild_id, std::move(h), [impl, from, to](detail::guild_session& s) -> asio::awaitable<error_code> {
     if (!s.queue.move(from, to)) co_return error::out_of_range;
+    impl->emit(session_event_kind::queue_changed, s.guild_id);
     co_return error_code{};
   });
 }
@@ -556,6 +643,7 @@ void session_manager::do_clear(std::uint64_t guild_id, value_handler<std::size_t
   auto* s = impl_->find(guild_id);
   if (s == nullptr) return impl_->complete(std::move(h), error_code(error::nothing_playing), std::size_t{0});
   const auto n = s->queue.clear();
+  impl_->emit(session_event_kind::queue_changed, guild_id);
   impl_->persist(*s);
   impl_->complete(std::move(h), error_code{}, n);
 }
@@ -591,7 +679,10 @@ void session_manager::do_restore(value_handler<std::size_t> h) {
           if (!s->queue.restore(std::move(stored->state))) continue;
           ++restored;
           if (s->queue.current() != nullptr) (void)co_await impl->start_current(*s, position);
-          if ((s = impl->find(guild_id)) != nullptr) impl->touch(*s);
+          if ((s = impl->find(guild_id)) != nullptr) {
+            impl->emit(session_event_kind::queue_changed, guild_id);
+            impl->touch(*s);
+          }
         }
         impl->complete(std::move(h), error_code{}, restored);
       },

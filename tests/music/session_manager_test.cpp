@@ -1,108 +1,15 @@
 // Music sessions against the testing kit's fake Lavalink node (loopback,
 // time-scaled playback) and a real SQLite store.
-#include <musicbot/lavalink/node_pool.hpp>
-#include <musicbot/music/session_manager.hpp>
-#include <musicbot/store/sqlite_store.hpp>
-#include <musicbot/testing/fake_lavalink.hpp>
+#include "music_fixture.hpp"
+
 #include <musicbot/trace/current.hpp>
-#include <musicbot/trace/span_buffer.hpp>
-
-#include <musicbot_test/process.hpp>
-
-#include <musicbot_test/run_until.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-
-#include <chrono>
-#include <memory>
-#include <optional>
 
 namespace {
 
-namespace asio = boost::asio;
-using namespace std::chrono_literals;
-using boost::system::error_code;
+using namespace music_test;
 using musicbot::music::error;
-using musicbot::music::play_outcome;
 
-constexpr std::uint64_t guild = 41771983423143937ULL;
-constexpr std::uint64_t user = 597869602013315072ULL;
-
-using musicbot_test::run_until;
-
-class MusicSessions : public ::testing::Test {
- protected:
-  void SetUp() override {
-    musicbot::testing::fake_lavalink_options fo;
-    fo.time_scale = 200.0;  // a 30 s track ends in 150 ms
-    fo.player_update_interval = 100ms;
-    fake = std::make_unique<musicbot::testing::fake_lavalink>(ioc.get_executor(), fo);
-    ASSERT_TRUE(fake->load_catalog(MUSICBOT_TESTDATA_DIR "/lavalink/tracks.json"));
-    auto port = fake->start();
-    ASSERT_TRUE(port);
-
-    musicbot::lavalink::pool_options po;
-    po.user_id = "1173917793654013952";
-    pool = std::make_unique<musicbot::lavalink::node_pool>(ioc.get_executor(), po);
-    musicbot::lavalink::node_options no;
-    no.name = "fake-1";
-    no.url = "http://127.0.0.1:" + std::to_string(*port);
-    no.password = musicbot::core::secret("youshallnotpass");
-    pool->add_node(no);
-    pool->start();
-    ASSERT_TRUE(run_until(ioc, [&] { return pool->best_node() != nullptr; }));
-
-    open_store();
-    make_manager();
-  }
-
-  void open_store() {
-    musicbot::store::sqlite_config sc;
-    sc.path = dir.path() + "/music.db";
-    db = std::make_unique<musicbot::store::sqlite_store>(ioc.get_executor(), sc);
-    std::optional<error_code> started;
-    db->async_start([&](error_code ec) { started = ec; });
-    ASSERT_TRUE(run_until(ioc, [&] { return started.has_value(); }));
-    ASSERT_FALSE(*started) << started->message();
-  }
-
-  void make_manager() {
-    musicbot::music::session_options so;
-    so.idle_disconnect = 2s;
-    so.tracer = musicbot::trace::tracer(musicbot::trace::tracer_options{}, spans);
-    manager = std::make_unique<musicbot::music::session_manager>(ioc.get_executor(), *pool, *db, so);
-  }
-
-  std::pair<error_code, play_outcome> play(const std::string& query) {
-    std::optional<std::pair<error_code, play_outcome>> r;
-    manager->async_play(guild, user, query, [&](error_code ec, play_outcome o) { r.emplace(ec, std::move(o)); });
-    EXPECT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
-    return r.value_or(std::pair<error_code, play_outcome>{});
-  }
-
-  std::optional<musicbot::store::stored_queue> stored() {
-    std::optional<std::optional<musicbot::store::stored_queue>> r;
-    db->async_load_queue(guild, [&](error_code, std::optional<musicbot::store::stored_queue> q) { r = std::move(q); });
-    EXPECT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
-    return r.value_or(std::nullopt);
-  }
-
-  void TearDown() override {
-    manager.reset();
-    if (pool) pool->stop();
-    if (fake) fake->stop();
-    ioc.run_for(50ms);
-  }
-
-  asio::io_context ioc;
-  std::shared_ptr<musicbot::trace::span_buffer> spans = std::make_shared<musicbot::trace::span_buffer>(256);
-  musicbot_test::temp_dir dir{"musicbot-music"};
-  std::unique_ptr<musicbot::testing::fake_lavalink> fake;
-  std::unique_ptr<musicbot::lavalink::node_pool> pool;
-  std::unique_ptr<musicbot::store::sqlite_store> db;
-  std::unique_ptr<musicbot::music::session_manager> manager;
-};
+using MusicSessions = MusicFixture;
 
 TEST_F(MusicSessions, PlayStartsThenQueues) {
   auto [ec, first] = play("Riptide");

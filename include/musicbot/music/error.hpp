@@ -22,6 +22,7 @@ enum class error {
   too_many_sessions,      ///< the session cap is reached
   player_unavailable,     ///< no Lavalink node could take the player
   persistence_failed,     ///< the change applied but could not be written to the store
+  too_many_subscribers,   ///< the session manager's event subscriber cap is reached
 };
 
 /// The category of musicbot::music::error (name "musicbot.music").

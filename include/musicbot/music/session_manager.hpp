@@ -5,6 +5,7 @@
 /// commands and the control API share (one code path for both).
 
 #include <musicbot/music/error.hpp>
+#include <musicbot/music/events.hpp>
 #include <musicbot/queue/guild_settings.hpp>
 #include <musicbot/queue/loop_mode.hpp>
 #include <musicbot/queue/music_queue.hpp>
@@ -52,6 +53,7 @@ struct session_options {
   std::string default_search_prefix = "ytsearch:";    ///< Used for plain text queries.
   std::size_t max_query_length = 256;                  ///< Longest accepted query.
   int default_volume = 100;                            ///< Volume of new sessions (0–200).
+  std::size_t max_subscribers = 1024;                  ///< Event subscribers at most (subscribe() refuses more).
   std::shared_ptr<spdlog::logger> logger;              ///< Default: "musicbot.music".
   /// Spans for every use case and its outbound calls (Lavalink, store), as
   /// children of the context current on the calling thread (see
@@ -117,6 +119,22 @@ class session_manager {
   void on_now_playing(now_playing_handler handler);
   /// Sets the idle handler.
   void on_idle(idle_handler handler);
+
+  /// Receives session events (see session_event).
+  using event_handler = music::event_handler;
+  /// RAII handle of an event subscription.
+  using subscription = music::subscription;
+
+  /// Subscribes `handler` to every guild's session events, delivered in
+  /// `sequence` order on the manager's executor, synchronously after the
+  /// state change they report (view() already shows it). A handler may
+  /// subscribe or unsubscribe (itself or others) while it runs; an
+  /// exception it throws is logged and dropped. Past `max_subscribers` the
+  /// returned subscription is empty with error() ==
+  /// error::too_many_subscribers; an empty handler gives error::invalid_value.
+  [[nodiscard]] subscription subscribe(event_handler handler);
+  /// Active subscriptions.
+  [[nodiscard]] std::size_t subscriber_count() const noexcept;
 
   /// Loads (URL or search) and queues; starts playing if nothing plays.
   /// Completion: `void(error_code, play_outcome)`.
