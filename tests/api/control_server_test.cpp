@@ -402,7 +402,7 @@ class ApiSmallBodies : public ApiFixture {
 };
 
 TEST_F(ApiSmallBodies, OversizedBodyIs413) {
-  const std::string big = obj({{"query", std::string(300, 'a')}});
+  const std::string big = obj({{"query", json::value(std::string(300, 'a'))}});
   auto r = call("POST", g("/queue"), big);
   EXPECT_EQ(r.status, 413U);
   EXPECT_EQ(r.error(), "body_too_large");
@@ -650,7 +650,9 @@ TEST_F(Api, OpenApiDocumentMatchesTheRoutes) {
   }
   EXPECT_EQ(documented, routed) << "every documented operation is routed and every route is documented";
   for (const auto& [method, path] : routed) {
-    if (path.rfind("/api/v1/", 0) == 0) EXPECT_TRUE(preflighted.count(path)) << "no CORS preflight for " << path;
+    if (path.rfind("/api/v1/", 0) == 0) {
+      EXPECT_TRUE(preflighted.count(path)) << "no CORS preflight for " << path;
+    }
   }
 
   // And the server really answers each documented operation (not 404/405).
