@@ -390,7 +390,22 @@ def run(args):
               f"request from {origin} answered {status} with Allow-Origin {allow}")
         step(f"foreign origin: browser {result}, API answered {status}")
 
-        shutil.copyfile(shot, os.path.join(args.out, "dashboard-final.png"))
+        # 9. the bot goes away: the page says so instead of failing silently
+        driver.get(url)
+        wait_for(driver, "dashboard after reload (token kept for the tab)",
+                 lambda d: by_id(d, "dashboard-view").is_displayed() and len(queue_titles(d)) > 0)
+        wait_for(driver, "event stream connected again",
+                 lambda d: by_id(d, "live-status").get_attribute("data-state") == "live")
+        stop_process(proc)
+        wait_for(driver, "stream marked as reconnecting",
+                 lambda d: by_id(d, "live-status").get_attribute("data-state") in ("reconnecting", "connecting"))
+        by_id(driver, "enqueue-query").send_keys("anything")
+        driver.find_element(By.CSS_SELECTOR, "#enqueue-form button[type=submit]").click()
+        wait_for(driver, "network error shown", lambda d: by_id(d, "error-banner").is_displayed()
+                 and "reach the bot" in by_id(d, "error-text").text)
+        driver.save_screenshot(os.path.join(args.out, "bot-down.png"))
+        step("bot stopped: 'Reconnecting' and a network error shown")
+
         print("[browser] PASS", flush=True)
         return 0
     except Failure as e:
