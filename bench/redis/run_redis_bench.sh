@@ -5,13 +5,30 @@
 #   bench/redis/run_redis_bench.sh [path/to/musicbot_bench_redis]
 #
 # Default binary: ${MUSICBOT_BUILD_DIR:-build}/bench/redis/musicbot_bench_redis
-# (use a Release build). Needs redis-server and redis-benchmark (redis-tools).
+# (use a Release build). Needs redis-server, redis-cli and redis-benchmark
+# (redis-tools).
+#
+# How the comparison is kept fair:
+# - one server, started here, for both sides; the two sides run one after
+#   the other, never at the same time, depth by depth (so machine load
+#   drifts as little as possible between the two numbers of a ratio);
+# - the same pipeline depth N and one connection on both sides:
+#   musicbot keeps N decisions (or INCRs) in flight on its one connection,
+#   `redis-benchmark -P N -c 1` keeps N INCRs in flight on its one;
+# - redis-benchmark's INCR hits one key ("counter:__rand_int__" unexpanded).
+#   BM_redis_limiter_decisions_one_key decides for one key too;
+#   BM_redis_limiter_decisions spreads over 10,000 users (a realistic bot),
+#   compared with `-r 10000` INCR over 10,000 keys;
+# - Redis' own cost is read from INFO commandstats (usec_per_call, reset
+#   before each run): server time per decision vs per INCR, which the load
+#   of the machine affects much less than wall-clock rates.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bench=${1:-${MUSICBOT_BUILD_DIR:-$root/build}/bench/redis/musicbot_bench_redis}
-requests=${REDIS_BENCH_REQUESTS:-300000}
+requests=${REDIS_BENCH_REQUESTS:-200000}
+min_time=${REDIS_BENCH_MIN_TIME:-1}
 
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "run_redis_bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -32,7 +49,7 @@ for _ in $(seq 1 20); do
   candidate=$((20000 + RANDOM % 30000))
   if ! redis-cli -p "$candidate" ping >/dev/null 2>&1; then
     if redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-         --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"; then
+         --maxclients 2000 --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"; then
       for _ in $(seq 1 100); do
         if redis-cli -p "$candidate" ping 2>/dev/null | grep -q PONG; then port=$candidate; break; fi
         sleep 0.05
@@ -42,40 +59,63 @@ for _ in $(seq 1 20); do
   fi
 done
 [ -n "$port" ] || { echo "run_redis_bench: could not start redis-server" >&2; exit 1; }
-echo "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port (machine is shared and noisy: compare ratios, not absolutes)"
-
+cli() { redis-cli -p "$port" "$@"; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port, $(nproc) CPUs, load $(load)"
+echo "(a shared, noisy machine: compare the ratios of one row, not absolutes)"
 export MUSICBOT_REDIS_URL="redis://127.0.0.1:$port/0"
-"$bench" --benchmark_filter='pipeline' --benchmark_min_time=1 --benchmark_format=csv \
-  >"$dir/ours.csv" 2>"$dir/ours.err" || { cat "$dir/ours.err" >&2; exit 1; }
-"$bench" --benchmark_filter='latency' 2>&1 | grep -E 'BM_|Benchmark|---'
 
-# items_per_second of a benchmark name from the CSV (column 7).
-ours() { awk -F, -v n="\"$1\"" '$1 == n { gsub(/"/, "", $7); print $7 }' "$dir/ours.csv"; }
-# requests per second of redis-benchmark INCR.
-rb() {
-  redis-benchmark -p "$port" -t incr -P "$1" -c "$2" -n "$requests" --csv 2>/dev/null |
-    awk -F, '/INCR/ { gsub(/"/, "", $2); print $2 }'
+# Runs one of our benchmarks; prints items_per_second.
+ours() {
+  "$bench" --benchmark_filter="^$1/real_time\$" --benchmark_min_time="$min_time" --benchmark_format=csv \
+    2>"$dir/ours.err" | awk -F, -v n="\"$1/real_time\"" '$1 == n { gsub(/"/, "", $7); print $7 }' ||
+    { cat "$dir/ours.err" >&2; exit 1; }
 }
+# usec_per_call of a command from INFO commandstats.
+usec() { cli info commandstats | tr -d '\r' | awk -F'[=,]' -v c="cmdstat_$1:calls" '$1 == c { print $6 }'; }
+# redis-benchmark requests per second (column 2 of its CSV line).
+rb() { redis-benchmark -p "$port" -n "$requests" --csv "$@" 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"'; }
 
-# Redis' own ceiling for scripts: EVALSHA of `return 1`, one connection.
-trivial=$(redis-cli -p "$port" script load "return 1")
-rb_script() {
-  redis-benchmark -p "$port" -P "$1" -c 1 -n "$requests" --csv evalsha "$trivial" 0 2>/dev/null |
-    awk -F, 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
-}
+# The limiter's script, for redis-benchmark (one decision per EVALSHA).
+gcra=$(sed -n '/R"lua(/,/)lua"/p' "$root/src/redis/rate_limiter.cpp" | sed '1d;$d')
+gcra_sha=$(cli script load "$gcra")
+noop_sha=$(cli script load "return 1")
+
+printf '\n%-5s %10s %10s %10s | %10s %10s %10s %10s | %8s %8s %8s | %9s %9s %6s\n' \
+  depth lim/s lim1key/s incr/s rb-incr/s rb-incr-r/s rb-noop/s rb-gcra/s \
+  lim/rb 1key/rb incr/rb srv-us/dec srv-us/incr load1
+for depth in 1 16 64; do
+  cli config resetstat >/dev/null
+  lim=$(ours "BM_redis_limiter_decisions/pipeline:$depth")
+  lim_us=$(usec evalsha)
+  one=$(ours "BM_redis_limiter_decisions_one_key/pipeline:$depth")
+  cli config resetstat >/dev/null
+  inc=$(ours "BM_redis_incr/pipeline:$depth")
+  inc_us=$(usec incr)
+  c1=$(rb -t incr -P "$depth" -c 1)
+  r1=$(rb -P "$depth" -c 1 -r 10000 incr "counter:__rand_int__")
+  noop=$(rb -P "$depth" -c 1 evalsha "$noop_sha" 0)
+  g=$(rb -P "$depth" -c 1 -r 10000 evalsha "$gcra_sha" 1 "rb:42:__rand_int__:play" 1 1 1000000)
+  # Our limiter sends the `depth` decisions of one iteration as one EVALSHA:
+  # server time per decision = usec_per_call / depth.
+  awk -v d="$depth" -v l="$lim" -v o="$one" -v i="$inc" -v a="$c1" -v r="$r1" -v n="$noop" -v g="$g" \
+      -v lu="$lim_us" -v iu="$inc_us" -v ld="$(load | cut -d' ' -f1)" 'BEGIN {
+    printf "%-5s %10.0f %10.0f %10.0f | %10.0f %10.0f %10.0f %10.0f | %7.0f%% %7.0f%% %7.0f%% | %9.2f %9.2f %6s\n",
+      d, l, o, i, a, r, n, g, 100*l/a, 100*o/a, 100*i/a, lu/d, iu, ld }'
+done
+cat <<'LEGEND'
+lim = BM_redis_limiter_decisions (10,000 users), lim1key = ..._one_key, incr = BM_redis_incr
+(all through musicbot::redis, one connection, N in flight); rb-* = redis-benchmark -P N -c 1:
+INCR on one key, INCR over 10,000 keys (-r), EVALSHA "return 1", and the limiter's own script
+with one decision per call. srv-us = Redis' time per decision (EVALSHA usec_per_call / N) and
+per INCR, from INFO commandstats.
+LEGEND
 
 echo
-echo "limiter = BM_redis_limiter_decisions, incr = BM_redis_incr (both through musicbot::redis, one connection)"
-echo "rb-incr-cN = redis-benchmark -t incr -P depth -c N; rb-eval1 = redis-benchmark EVALSHA 'return 1' -P depth -c 1"
-printf '%-6s %11s %11s %13s %13s %11s %10s %10s %10s %10s\n' depth limiter/s incr/s rb-incr-c1/s rb-incr-c50/s rb-eval1/s \
-  lim/rb-c1 lim/rb-c50 lim/incr incr/rb-c1
-for depth in 1 16 64; do
-  lim=$(ours "BM_redis_limiter_decisions/pipeline:$depth/real_time")
-  inc=$(ours "BM_redis_incr/pipeline:$depth/real_time")
-  c1=$(rb "$depth" 1)
-  c50=$(rb "$depth" 50)
-  ev=$(rb_script "$depth")
-  awk -v d="$depth" -v l="$lim" -v i="$inc" -v a="$c1" -v b="$c50" -v e="$ev" 'BEGIN {
-    printf "%-6s %11.0f %11.0f %13.0f %13.0f %11.0f %9.0f%% %9.0f%% %9.0f%% %9.0f%%\n",
-      d, l, i, a, b, e, 100*l/a, 100*l/b, 100*l/i, 100*i/a }'
+echo "Decision latency, 1,000 concurrent callers (load $(load)):"
+"$bench" --benchmark_filter='latency' 2>&1 | grep -E '^BM_'
+echo "Baseline on the same server: redis-benchmark INCR latency (ms: avg, min, p50, p95, p99, max)"
+for c in 1 1000; do
+  printf '  -c %-5s %s\n' "$c" "$(redis-benchmark -p "$port" -t incr -c "$c" -n 100000 --csv 2>/dev/null | tail -1 | cut -d, -f3- | tr -d '"')"
 done
+echo "load at the end: $(load)"
