@@ -3,6 +3,7 @@
 #include "api_fixture.hpp"
 
 #include <musicbot/store/repository.hpp>
+#include <musicbot/trace/span_buffer.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -475,12 +476,12 @@ TEST_F(ApiCors, RequestsCarryTheOriginRules) {
 class sse_reader {
  public:
   sse_reader(asio::io_context& ioc, std::uint16_t port, const std::string& target, const std::string& token)
-      : socket_(ioc) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+      : state_(std::make_shared<state>(ioc)) {
+    state_->socket.connect({asio::ip::make_address("127.0.0.1"), port});
     const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
                             "\r\nAccept: text/event-stream\r\n\r\n";
-    asio::write(socket_, asio::buffer(req));
-    read();
+    asio::write(state_->socket, asio::buffer(req));
+    read(state_);
   }
 
   struct event {
@@ -489,11 +490,19 @@ class sse_reader {
     std::string data;
   };
 
-  [[nodiscard]] bool closed() const noexcept { return closed_; }
-  [[nodiscard]] const std::string& raw() const noexcept { return raw_; }
+  ~sse_reader() {
+    error_code ignored;
+    state_->socket.close(ignored);
+  }
+  sse_reader(const sse_reader&) = delete;
+  sse_reader& operator=(const sse_reader&) = delete;
+
+  [[nodiscard]] bool closed() const noexcept { return state_->closed; }
+  [[nodiscard]] const std::string& raw() const noexcept { return state_->raw; }
 
   /// The body with the chunk framing removed.
   [[nodiscard]] std::string body() const {
+    const auto& raw_ = state_->raw;
     const auto start = raw_.find("\r\n\r\n");
     if (start == std::string::npos) return {};
     std::string out;
@@ -539,21 +548,29 @@ class sse_reader {
   }
 
  private:
-  void read() {
-    socket_.async_read_some(asio::buffer(buf_), [this](error_code ec, std::size_t n) {
-      raw_.append(buf_.data(), n);
+  // Shared with the pending read, which may complete after the reader is gone.
+  struct state {
+    explicit state(asio::io_context& ioc) : socket(ioc) {}
+    asio::ip::tcp::socket socket;
+    std::array<char, 4096> buf{};
+    std::string raw;
+    bool closed = false;
+  };
+
+  static void read(std::shared_ptr<state> st) {
+    auto& sock = st->socket;
+    auto buffer = asio::buffer(st->buf);
+    sock.async_read_some(buffer, [st = std::move(st)](error_code ec, std::size_t n) mutable {
+      st->raw.append(st->buf.data(), n);
       if (ec) {
-        closed_ = true;
+        st->closed = true;
         return;
       }
-      read();
+      read(std::move(st));
     });
   }
 
-  asio::ip::tcp::socket socket_;
-  std::array<char, 4096> buf_{};
-  std::string raw_;
-  bool closed_ = false;
+  std::shared_ptr<state> state_;
 };
 
 TEST_F(Api, EventsArriveInOrderAndTheStreamEndsCleanlyOnStop) {
@@ -619,6 +636,33 @@ TEST_F(ApiFastTicks, PositionTicksWhilePlaying) {
     const auto data = json::parse(e.data);
     EXPECT_GE(data.at("position_ms").as_int64(), 0);
   }
+}
+
+// ------------------------------------------------------------------ tracing
+
+class ApiTraced : public ApiFixture {
+ protected:
+  void configure(musicbot::api::control_options& o) override {
+    o.tracer = musicbot::trace::tracer(musicbot::trace::tracer_options{}, spans);
+  }
+  std::shared_ptr<musicbot::trace::span_buffer> spans = std::make_shared<musicbot::trace::span_buffer>(256);
+};
+
+TEST_F(ApiTraced, ARequestIsAServerSpanContinuingTheCallersTrace) {
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const auto r = call("POST", g("/skip"), {}, {{"traceparent", "00-" + trace_id + "-00f067aa0ba902b7-01"}});
+  EXPECT_EQ(r.status, 409U);
+  std::vector<musicbot::trace::span_data> got;
+  for (auto& s : spans->drain(64)) got.push_back(std::move(s));
+  const auto it = std::find_if(got.begin(), got.end(), [](const auto& s) { return s.name == "api.skip"; });
+  ASSERT_NE(it, got.end());
+  EXPECT_EQ(it->kind, musicbot::trace::span_kind::server);
+  EXPECT_TRUE(it->parent.valid()) << "the caller's traceparent is the parent";
+  bool has_status = false;
+  for (const auto& a : it->attributes) {
+    if (a.key == "http.response.status_code") has_status = true;
+  }
+  EXPECT_TRUE(has_status);
 }
 
 // ----------------------------------------------------------------- OpenAPI
