@@ -4,6 +4,7 @@
 #include <musicbot/music/session_manager.hpp>
 
 #include "event_hub.hpp"
+#include "resumable_context.hpp"
 
 #include <musicbot/lavalink/node_pool.hpp>
 #include <musicbot/queue/validation.hpp>
@@ -236,7 +237,8 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     const auto guild_id = s.guild_id;
     auto span = std::make_shared<trace::span>(outbound(options.tracer, parent, "store", "replace_queue"));
     db.async_replace_queue(guild_id, std::move(state),
-                           [self = shared_from_this(), guild_id, span](error_code ec, std::uint64_t /*version*/) {
+                           [self = shared_from_this(), guild_id, span, parent](error_code ec, std::uint64_t /*version*/) {
+                             const resumable_context traced(parent);  // the command's trace id on these lines
                              finish(*span, ec);
                              auto* again = self->find(guild_id);
                              if (ec) self->options.logger->warn("music: persisting guild {} failed: {}", guild_id, ec.message());
@@ -285,8 +287,10 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     if (current == nullptr) co_return error_code{};
     const auto t = *current;
     remember(s, t);
+    resumable_context traced(parent);
     auto span = outbound(options.tracer, parent, "lavalink", "update_player");
-    auto [ec, player] = co_await pool.async_update_player(guild_key(guild_id), play_update(t, position, s.paused, s.volume), use_tuple);
+    auto [ec, player] = co_await traced.await(
+        pool.async_update_player(guild_key(guild_id), play_update(t, position, s.paused, s.volume), use_tuple));
     (void)player;
     finish(span, ec);
     if (ec) {
@@ -294,6 +298,7 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
       co_return ec;
     }
     if (const auto snap = pool.player(guild_key(guild_id))) observe_node(guild_id, snap->node);
+    options.logger->debug("music: guild {} now playing \"{}\"", guild_id, t.title);
     emit_now_playing(guild_id, t, position);
     if (now_playing) now_playing(guild_id, t);
     co_return error_code{};
@@ -306,13 +311,14 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
 
   // Autoplay: search around the last track's author and queue the first
   // result not among the recent tracks.
-  asio::awaitable<bool> autoplay_next(guild_session& s, const queue::track& last) {
+  asio::awaitable<bool> autoplay_next(guild_session& s, const queue::track& last, trace::span_context parent = {}) {
     const auto guild_id = s.guild_id;
+    resumable_context traced(parent);
     std::string seed = last.author.empty() ? last.title : last.author;
     if (seed.empty()) co_return false;
     auto cleaned = queue::clean_search_query(seed, query);
     if (!cleaned) co_return false;
-    auto [ec, result] = co_await pool.async_load_tracks(*cleaned, use_tuple);
+    auto [ec, result] = co_await traced.await(pool.async_load_tracks(*cleaned, use_tuple));
     auto* again = find(guild_id);
     if (ec || again == nullptr) co_return false;
     const auto* list = std::get_if<std::vector<lavalink::track>>(&result.data);
@@ -345,7 +351,8 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     touch(*s);
   }
 
-  asio::awaitable<void> leave(std::uint64_t guild_id) {
+  asio::awaitable<void> leave(std::uint64_t guild_id, trace::span_context parent = {}) {
+    resumable_context traced(parent);
     auto* s = find(guild_id);
     if (s == nullptr) co_return;
     s->idle_timer.cancel();
@@ -353,8 +360,11 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
     auto state = s->queue.state();
     sessions.erase(guild_id);  // memory is bounded: the store keeps the queue
     emit(session_event_kind::session_ended, guild_id);
-    (void)co_await db.async_replace_queue(guild_id, std::move(state), use_tuple);
-    (void)co_await pool.async_destroy_player(guild_key(guild_id), use_tuple);
+    auto [store_ec, version] = co_await traced.await(db.async_replace_queue(guild_id, std::move(state), use_tuple));
+    (void)version;
+    if (store_ec) options.logger->warn("music: persisting guild {} on leave failed: {}", guild_id, store_ec.message());
+    auto [destroy_ec] = co_await traced.await(pool.async_destroy_player(guild_key(guild_id), use_tuple));
+    if (destroy_ec) options.logger->debug("music: destroying the player of guild {}: {}", guild_id, destroy_ec.message());
   }
 };
 
@@ -385,12 +395,15 @@ std::size_t session_manager::subscriber_count() const noexcept { return impl_->e
 void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std::string query_text,
                               value_handler<play_outcome> h) {
   auto impl = impl_;
-  auto play_span = std::make_shared<trace::span>(impl->options.tracer.start_span("music.play", current_parent()));
+  const auto caller = current_parent();
+  auto play_span = std::make_shared<trace::span>(impl->options.tracer.start_span("music.play", caller));
+  // Spans hang off music.play; with tracing off, log lines still carry the caller's context.
+  const auto ctx = play_span->context().valid() ? play_span->context() : caller;
   asio::co_spawn(
       impl->executor,
-      [impl, guild_id, user_id, query_text = std::move(query_text), h = std::move(h),
-       play_span]() mutable -> asio::awaitable<void> {
-        const auto ctx = play_span->context();
+      [impl, guild_id, user_id, query_text = std::move(query_text), h = std::move(h), play_span,
+       ctx]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
         auto parsed = queue::parse_play_input(query_text, impl->query);
         play_span->set_attribute("validated", static_cast<bool>(parsed));
         if (!parsed) {
@@ -403,9 +416,10 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
           co_return;
         }
         auto load_span = outbound(impl->options.tracer, ctx, "lavalink", "load_tracks");
-        auto [ec, result] = co_await impl->pool.async_load_tracks(parsed->identifier, use_tuple);
+        auto [ec, result] = co_await traced.await(impl->pool.async_load_tracks(parsed->identifier, use_tuple));
         finish(load_span, ec);
         if (ec) {
+          impl->options.logger->info("music: guild {} loading a query failed: {}", guild_id, ec.message());
           finish(*play_span, ec);
           impl->complete(std::move(h), ec, play_outcome{});
           co_return;
@@ -449,7 +463,7 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
         }
         out.added = std::move(tracks);
         if (out.started) {
-          if (auto start_ec = co_await impl->start_current(*s, {}, ctx); start_ec) {
+          if (auto start_ec = co_await traced.await(impl->start_current(*s, {}, ctx)); start_ec) {
             s = impl->find(guild_id);
             if (s != nullptr) {
               s->queue.stop();
@@ -465,6 +479,8 @@ void session_manager::do_play(std::uint64_t guild_id, std::uint64_t user_id, std
           impl->persist(*s, ctx);
           impl->touch(*s);
         }
+        impl->options.logger->debug("music: guild {} queued {} track(s) at position {}", guild_id, out.added.size(),
+                                    out.position);
         play_span->set_attribute("tracks_added", out.added.size());
         finish(*play_span, {});
         impl->complete(std::move(h), error_code{}, std::move(out));
@@ -476,20 +492,24 @@ namespace {
 
 // Runs `body(session)` for an existing session; body returns a coroutine
 // yielding the error to report. No session means nothing is playing.
+// `body(session, traced)` runs under the caller's trace context and awaits
+// through `traced` (see resumable_context.hpp).
 template <class Body>
 void run_void(const std::shared_ptr<detail::manager_impl>& impl, std::uint64_t guild_id,
               asio::any_completion_handler<void(error_code)> h, Body body) {
   asio::co_spawn(
       impl->executor,
-      [impl, guild_id, h = std::move(h), body = std::move(body)]() mutable -> asio::awaitable<void> {
+      [impl, guild_id, h = std::move(h), body = std::move(body),
+       ctx = current_parent()]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
         auto* s = impl->find(guild_id);
         if (s == nullptr) {
           impl->complete(std::move(h), error_code(error::nothing_playing));
           co_return;
         }
-        const error_code ec = co_await body(*s);
+        const error_code ec = co_await body(*s, traced);
         if ((s = impl->find(guild_id)) != nullptr && !ec) {
-          impl->persist(*s);
+          impl->persist(*s, ctx);
           impl->touch(*s);
         }
         impl->complete(std::move(h), ec);
@@ -501,12 +521,13 @@ void run_void(const std::shared_ptr<detail::manager_impl>& impl, std::uint64_t g
 
 void session_manager::do_pause(std::uint64_t guild_id, bool paused, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, guild_id, paused](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, paused](detail::guild_session& s,
+                                                  detail::resumable_context& traced) -> asio::awaitable<error_code> {
     if (s.queue.current() == nullptr) co_return error::nothing_playing;
     s.paused = paused;
     lavalink::player_update u;
     u.paused = paused;
-    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    auto [ec, p] = co_await traced.await(impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple));
     if (!ec && impl->find(guild_id) != nullptr) {
       impl->emit(paused ? session_event_kind::paused : session_event_kind::resumed, guild_id,
                  std::chrono::milliseconds(p.state.position_ms));
@@ -519,7 +540,8 @@ void session_manager::do_skip(std::uint64_t guild_id, value_handler<std::optiona
   auto impl = impl_;
   asio::co_spawn(
       impl->executor,
-      [impl, guild_id, h = std::move(h)]() mutable -> asio::awaitable<void> {
+      [impl, guild_id, h = std::move(h), ctx = current_parent()]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
         auto* s = impl->find(guild_id);
         if (s == nullptr || s->queue.current() == nullptr) {
           impl->complete(std::move(h), error_code(error::nothing_playing), std::optional<queue::track>{});
@@ -527,22 +549,23 @@ void session_manager::do_skip(std::uint64_t guild_id, value_handler<std::optiona
         }
         const auto ended = *s->queue.current();
         auto next = s->queue.skip();
-        if (next && *next == nullptr && s->autoplay) (void)co_await impl->autoplay_next(*s, ended);
+        if (next && *next == nullptr && s->autoplay) (void)co_await traced.await(impl->autoplay_next(*s, ended, ctx));
         if ((s = impl->find(guild_id)) == nullptr) co_return;
         error_code ec;
         std::optional<queue::track> now;
         if (s->queue.current() != nullptr) {
           now = *s->queue.current();
-          ec = co_await impl->start_current(*s);
+          ec = co_await traced.await(impl->start_current(*s, {}, ctx));
         } else {
-          auto [stop_ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
+          auto [stop_ec, p] =
+              co_await traced.await(impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple));
           (void)p;
           ec = stop_ec;
           if (impl->find(guild_id) != nullptr) impl->emit(session_event_kind::stopped, guild_id);
         }
         if ((s = impl->find(guild_id)) != nullptr) {
           impl->emit(session_event_kind::queue_changed, guild_id);
-          impl->persist(*s);
+          impl->persist(*s, ctx);
           impl->touch(*s);
         }
         impl->complete(std::move(h), ec, std::move(now));
@@ -552,11 +575,12 @@ void session_manager::do_skip(std::uint64_t guild_id, value_handler<std::optiona
 
 void session_manager::do_stop(std::uint64_t guild_id, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, guild_id](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, guild_id](detail::guild_session& s,
+                                                  detail::resumable_context& traced) -> asio::awaitable<error_code> {
     if (s.queue.current() == nullptr) co_return error::nothing_playing;
     s.queue.stop();
     impl->emit(session_event_kind::stopped, guild_id);
-    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple);
+    auto [ec, p] = co_await traced.await(impl->pool.async_update_player(guild_key(guild_id), stop_update(), use_tuple));
     (void)p;
     co_return ec;
   });
@@ -564,14 +588,15 @@ void session_manager::do_stop(std::uint64_t guild_id, void_handler h) {
 
 void session_manager::do_seek(std::uint64_t guild_id, std::chrono::milliseconds position, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, guild_id, position](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, position](detail::guild_session& s,
+                                                  detail::resumable_context& traced) -> asio::awaitable<error_code> {
     const auto* current = s.queue.current();
     if (current == nullptr) co_return error::nothing_playing;
     if (current->is_stream) co_return error::not_seekable;
     if (position.count() < 0 || position > current->length) co_return error::out_of_range;
     lavalink::player_update u;
     u.position_ms = position.count();
-    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    auto [ec, p] = co_await traced.await(impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple));
     (void)p;
     if (!ec && impl->find(guild_id) != nullptr) impl->emit(session_event_kind::position, guild_id, position);
     co_return ec;
@@ -580,13 +605,14 @@ void session_manager::do_seek(std::uint64_t guild_id, std::chrono::milliseconds 
 
 void session_manager::do_volume(std::uint64_t guild_id, int volume, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, guild_id, volume](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, guild_id, volume](detail::guild_session& s,
+                                                  detail::resumable_context& traced) -> asio::awaitable<error_code> {
     if (volume < 0 || volume > 200) co_return error::invalid_value;
     s.volume = volume;
     if (s.queue.current() == nullptr) co_return error_code{};
     lavalink::player_update u;
     u.volume = volume;
-    auto [ec, p] = co_await impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple);
+    auto [ec, p] = co_await traced.await(impl->pool.async_update_player(guild_key(guild_id), std::move(u), use_tuple));
     (void)p;
     co_return ec;
   });
@@ -594,7 +620,8 @@ void session_manager::do_volume(std::uint64_t guild_id, int volume, void_handler
 
 void session_manager::do_loop(std::uint64_t guild_id, queue::loop_mode mode, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, mode](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, mode](detail::guild_session& s,
+                                                  detail::resumable_context& /*traced*/) -> asio::awaitable<error_code> {
     s.queue.set_loop(mode);
     if (mode != queue::loop_mode::off) s.autoplay = false;  // the later choice wins (guild_settings rules)
     impl->emit(session_event_kind::queue_changed, s.guild_id);
@@ -603,7 +630,8 @@ void session_manager::do_loop(std::uint64_t guild_id, queue::loop_mode mode, voi
 }
 
 void session_manager::do_autoplay(std::uint64_t guild_id, bool on, void_handler h) {
-  run_void(impl_, guild_id, std::move(h), [on](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl_, guild_id, std::move(h), [on](detail::guild_session& s,
+                                                  detail::resumable_context& /*traced*/) -> asio::awaitable<error_code> {
     if (on && s.queue.loop() != queue::loop_mode::off) co_return error::invalid_value;
     s.autoplay = on;
     co_return error_code{};
@@ -612,7 +640,8 @@ void session_manager::do_autoplay(std::uint64_t guild_id, bool on, void_handler 
 
 void session_manager::do_shuffle(std::uint64_t guild_id, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl](detail::guild_session& s,
+                                                  detail::resumable_context& /*traced*/) -> asio::awaitable<error_code> {
     s.queue.shuffle();
     impl->emit(session_event_kind::queue_changed, s.guild_id);
     co_return error_code{};
@@ -632,7 +661,8 @@ void session_manager::do_remove(std::uint64_t guild_id, std::size_t position, va
 
 void session_manager::do_move(std::uint64_t guild_id, std::size_t from, std::size_t to, void_handler h) {
   auto impl = impl_;
-  run_void(impl, guild_id, std::move(h), [impl, from, to](detail::guild_session& s) -> asio::awaitable<error_code> {
+  run_void(impl, guild_id, std::move(h), [impl, from, to](detail::guild_session& s,
+                                                  detail::resumable_context& /*traced*/) -> asio::awaitable<error_code> {
     if (!s.queue.move(from, to)) co_return error::out_of_range;
     impl->emit(session_event_kind::queue_changed, s.guild_id);
     co_return error_code{};
@@ -652,8 +682,9 @@ void session_manager::do_leave(std::uint64_t guild_id, void_handler h) {
   auto impl = impl_;
   asio::co_spawn(
       impl->executor,
-      [impl, guild_id, h = std::move(h)]() mutable -> asio::awaitable<void> {
-        co_await impl->leave(guild_id);
+      [impl, guild_id, h = std::move(h), ctx = current_parent()]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
+        co_await traced.await(impl->leave(guild_id, ctx));
         impl->complete(std::move(h), error_code{});
       },
       asio::detached);
@@ -663,22 +694,23 @@ void session_manager::do_restore(value_handler<std::size_t> h) {
   auto impl = impl_;
   asio::co_spawn(
       impl->executor,
-      [impl, h = std::move(h)]() mutable -> asio::awaitable<void> {
-        auto [ec, guilds] = co_await impl->db.async_list_queues(use_tuple);
+      [impl, h = std::move(h), ctx = current_parent()]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
+        auto [ec, guilds] = co_await traced.await(impl->db.async_list_queues(use_tuple));
         if (ec) {
           impl->complete(std::move(h), ec, std::size_t{0});
           co_return;
         }
         std::size_t restored = 0;
         for (const auto guild_id : guilds) {
-          auto [load_ec, stored] = co_await impl->db.async_load_queue(guild_id, use_tuple);
+          auto [load_ec, stored] = co_await traced.await(impl->db.async_load_queue(guild_id, use_tuple));
           if (load_ec || !stored || (!stored->state.current && stored->state.upcoming.empty())) continue;
           auto* s = impl->get_or_create(guild_id);
           if (s == nullptr) break;  // the session cap: the rest stay in the store
           const auto position = stored->state.position;
           if (!s->queue.restore(std::move(stored->state))) continue;
           ++restored;
-          if (s->queue.current() != nullptr) (void)co_await impl->start_current(*s, position);
+          if (s->queue.current() != nullptr) (void)co_await traced.await(impl->start_current(*s, position, ctx));
           if ((s = impl->find(guild_id)) != nullptr) {
             impl->emit(session_event_kind::queue_changed, guild_id);
             impl->touch(*s);
@@ -693,14 +725,16 @@ void session_manager::do_persist_all(void_handler h) {
   auto impl = impl_;
   asio::co_spawn(
       impl->executor,
-      [impl, h = std::move(h)]() mutable -> asio::awaitable<void> {
+      [impl, h = std::move(h), ctx = current_parent()]() mutable -> asio::awaitable<void> {
+        detail::resumable_context traced(ctx);
         error_code first;
         std::vector<std::uint64_t> ids;
         for (const auto& [id, _] : impl->sessions) ids.push_back(id);
         for (const auto id : ids) {
           auto* s = impl->find(id);
           if (s == nullptr) continue;
-          auto [ec, version] = co_await impl->db.async_replace_queue(id, s->queue.state(impl->current_position(*s)), use_tuple);
+          auto [ec, version] =
+              co_await traced.await(impl->db.async_replace_queue(id, s->queue.state(impl->current_position(*s)), use_tuple));
           (void)version;
           if (ec && !first) first = ec;
         }
