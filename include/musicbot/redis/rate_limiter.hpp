@@ -104,6 +104,10 @@ class rate_limiter_observer {
 /// still one round trip; a burst costs one script call per 128 decisions,
 /// which is what makes pipelined decisions cheap for Redis.
 ///
+/// **Tracing**: with the client's config::tracer set, each decision
+/// requested under a current span context gets its own "redis EVALSHA" span
+/// (outcome, and `rate_limit.source` = `redis` or `fallback`).
+///
 /// **Fail closed**: when the script fails (connection lost, timeout, open
 /// circuit breaker, any error), the decision comes from local keyed limiters
 /// at `limit × fallback_fraction / expected_replicas` (at least 1), never an
