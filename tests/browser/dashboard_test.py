@@ -323,6 +323,9 @@ def run(args):
         step("reorder with drag and drop: done")
 
         # 5. a change by another client arrives through the event stream
+        titles = server_queue_titles(base, token, guild)
+        wait_for(driver, "page and server agree",
+                 lambda d: len(queue_titles(d)) >= 2 and queue_titles(d) == titles[:len(queue_titles(d))])
         titles = queue_titles(driver)
         status, _, _ = api_call(base, token, "POST", f"/api/v1/guilds/{guild}/queue/move",
                                 {"from": 0, "to": 1})

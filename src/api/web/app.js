@@ -33,6 +33,12 @@ const state = {
   refreshAgain: false,
   focusAfterRender: null, // queue position to focus after the next render
   clearTimer: 0,
+  live: 'off',            // event stream state: off, connecting, live, reconnecting
+  // Queue edits in flight and a counter of finished ones: a session read
+  // that overlaps an edit may predate it and must not undo its optimistic
+  // display.
+  editsInFlight: 0,
+  editsDone: 0,
 };
 
 // ---------------------------------------------------------------- HTTP
@@ -296,8 +302,14 @@ function refreshSession() {
       do {
         state.refreshAgain = false;
         const guild = state.guildId;
+        const editsBefore = state.editsDone;
         const data = await api('GET', guildPath(`/session?page=${state.page}&size=${PAGE_SIZE}`));
         if (guild !== state.guildId) return;
+        if (state.editsInFlight > 0) return;  // the edit refreshes when it is done
+        if (editsBefore !== state.editsDone) {
+          state.refreshAgain = true;          // maybe read before the edit landed
+          continue;
+        }
         state.session = normaliseSession(data ?? {});
         setAnchor(state.session.position);
         render();
@@ -319,7 +331,7 @@ function currentPosition() {
   const s = state.session;
   if (!s || !s.nowPlaying) return 0;
   let pos = state.anchor.position;
-  if (!s.paused) pos += performance.now() - state.anchor.at;
+  if (!s.paused && state.live === 'live') pos += performance.now() - state.anchor.at;
   if (s.nowPlaying.length > 0 && !s.nowPlaying.isStream) pos = Math.min(pos, s.nowPlaying.length);
   return Math.max(0, pos);
 }
@@ -493,6 +505,21 @@ function queueItem(track, pos, total) {
   return li;
 }
 
+/** Runs a queue edit; session reads overlapping it are discarded, then one more is made. */
+async function queueEdit(fn) {
+  state.editsInFlight += 1;
+  try {
+    clearError();
+    await fn();
+  } catch (e) {
+    fail(e);
+  } finally {
+    state.editsInFlight -= 1;
+    state.editsDone += 1;
+  }
+  await refreshSession();
+}
+
 async function moveTrack(from, to, keepFocus) {
   const s = state.session;
   if (!s || from === to || to < 0 || to >= s.total) return;
@@ -507,28 +534,19 @@ async function moveTrack(from, to, keepFocus) {
     for (const t of s.items) t.position = null;
     renderQueue();
   }
-  if (keepFocus) state.focusAfterRender = to;
-  try {
-    clearError();
+  await queueEdit(async () => {
     await api('POST', guildPath('/queue/move'), { from, to });
     $('queue-live').textContent = `Moved track from position ${from + 1} to ${to + 1}.`;
-  } catch (e) {
-    fail(e);
-  }
-  if (keepFocus) state.focusAfterRender = to;
-  await refreshSession();
+    if (keepFocus) state.focusAfterRender = to;
+  });
 }
 
 async function removeTrack(pos, title) {
-  try {
-    clearError();
+  await queueEdit(async () => {
     await api('DELETE', guildPath(`/queue/${pos}`));
     $('queue-live').textContent = `Removed ${title}.`;
-  } catch (e) {
-    fail(e);
-  }
-  state.focusAfterRender = pos;
-  await refreshSession();
+    state.focusAfterRender = pos;
+  });
 }
 
 function setupQueueInteractions() {
@@ -858,6 +876,9 @@ function showFieldErrors(e) {
 // ---------------------------------------------------------------- live events (SSE over fetch)
 
 function setLive(mode) {
+  // Without the stream the position is not known: freeze the bar where it is.
+  if (state.live === 'live' && mode !== 'live') setAnchor(currentPosition());
+  state.live = mode;
   const el = $('live-status');
   el.dataset.state = mode;
   el.textContent = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', off: 'Offline' }[mode] ?? mode;
@@ -905,6 +926,7 @@ async function runStream(guildId, controller) {
         return;
       }
       if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
+      setAnchor(currentPosition());
       setLive('live');
       backoff = BACKOFF_MIN_MS;
       // the server's first event is a `session` snapshot, which refreshes
