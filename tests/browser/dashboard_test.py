@@ -30,7 +30,9 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT = 20          # seconds for any one UI expectation
@@ -321,6 +323,21 @@ def run(args):
                  lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected)
         wait_for(driver, "page order after drag and drop", lambda d: queue_titles(d) == expected)
         step("reorder with drag and drop: done")
+
+        # 4c. reorder with the keyboard: Alt+Down on a focused track; the
+        # focus follows the track
+        titles = server_queue_titles(base, token, guild)
+        wait_for(driver, "page and server agree before the keyboard move",
+                 lambda d: len(queue_titles(d)) >= 2 and queue_titles(d) == titles[:len(queue_titles(d))])
+        item = driver.find_element(By.CSS_SELECTOR, '#queue-list li[data-pos="0"]')
+        driver.execute_script("arguments[0].focus()", item)
+        ActionChains(driver).key_down(Keys.ALT).send_keys(Keys.ARROW_DOWN).key_up(Keys.ALT).perform()
+        expected = [titles[1], titles[0]] + titles[2:]
+        wait_for(driver, "server order after Alt+Down",
+                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected)
+        wait_for(driver, "focus on the moved track", lambda d: d.execute_script(
+            "return document.activeElement && document.activeElement.dataset.pos") == "1")
+        step("reorder with the keyboard: done")
 
         # 5. a change by another client arrives through the event stream
         titles = server_queue_titles(base, token, guild)
