@@ -17,20 +17,22 @@ int main() {
 
   const std::uint64_t guild = 81384788765712384;
   const std::uint64_t user = 80351110224678912;
-  const auto key = musicbot::core::rate_limit_key(guild, user, "play");
-  std::cout << "key " << key << '\n';
+  // The key given as parts: encoded on the stack, no string, no allocation.
+  // (limiter.try_acquire(rate_limit_key(guild, user, "play")) works too, as
+  // another key space: use one form per limiter.)
+  std::cout << "string form of the key: " << musicbot::core::rate_limit_key(guild, user, "play") << '\n';
 
   int allowed = 0;
   musicbot::core::rate_limit_decision d;
   for (int i = 0; i < 5; ++i) {
-    d = limiter.try_acquire(key);
+    d = limiter.try_acquire(guild, user, "play");
     if (d) ++allowed;
     std::cout << "/play #" << i + 1 << ": " << (d ? "allowed" : "refused") << ", remaining " << d.remaining
               << ", retry after " << std::chrono::duration_cast<std::chrono::milliseconds>(d.retry_after).count()
               << " ms\n";
   }
   clock.advance(d.retry_after);  // what a client would be told to wait
-  const bool after_wait = static_cast<bool>(limiter.try_acquire(key));
+  const bool after_wait = static_cast<bool>(limiter.try_acquire(guild, user, "play"));
   std::cout << "after waiting retry_after: " << (after_wait ? "allowed" : "refused") << '\n';
 
   // Redis down: each of 4 replicas enforces half of its share locally.

@@ -90,6 +90,25 @@ void BM_ttl_map_find_hit_manual_clock(benchmark::State& state) {
 }
 BENCHMARK(BM_ttl_map_find_hit_manual_clock)->Arg(1000000);
 
+// The same with a cached_clock (one relaxed atomic load per lookup; the
+// owner refreshes it, here never during the measured loop).
+void BM_ttl_map_find_hit_cached_clock(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto keys = make_keys(n, 1);
+  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                          musicbot::core::cached_clock>
+      map(n, 1h);
+  for (const auto k : keys) map.insert_or_assign(k, k);
+  const auto probe = shuffled(keys, 2);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(map.find(probe[i]));
+    if (++i == probe.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ttl_map_find_hit_cached_clock)->Arg(1000000);
+
 void BM_unordered_map_find_hit(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = make_keys(n, 1);
@@ -180,6 +199,15 @@ void BM_ttl_map_mixed_precise(benchmark::State& state) {
   run_mixed(state, map, n);
 }
 BENCHMARK(BM_ttl_map_mixed_precise)->Arg(100000);
+
+void BM_ttl_map_mixed_cached_clock(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                          musicbot::core::cached_clock>
+      map(n, 1h);
+  run_mixed(state, map, n);
+}
+BENCHMARK(BM_ttl_map_mixed_cached_clock)->Arg(100000);
 
 void BM_list_lru_mixed(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -274,9 +302,10 @@ void BM_ttl_map_find_string(benchmark::State& state) {
 }
 BENCHMARK(BM_ttl_map_find_string)->Arg(100000);
 
-// One decision per call over n tracked `guild:user:command` keys.
+// One decision per call over n tracked `guild:user:command` keys given as
+// strings the caller keeps (rate_limit_key(), the pre-0.2 way).
 template <class Clock>
-void keyed_limiter_decisions(benchmark::State& state) {
+void keyed_limiter_string_decisions(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = make_string_keys(n);
   musicbot::core::keyed_rate_limiter<Clock> limiter(musicbot::core::rate_limit_config{1000000, 1s}, n);
@@ -292,17 +321,58 @@ void keyed_limiter_decisions(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// The default clock (coarse_steady_clock).
+// One decision per call over n tracked (guild, user, "play") keys given as
+// parts, as a bot calls it per command: try_acquire(guild, user, "play").
+template <class Clock>
+void keyed_limiter_decisions(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ids(n);
+  std::mt19937_64 rng(5);
+  for (auto& [guild, user] : ids) {
+    guild = rng() >> 1U;
+    user = rng() >> 1U;
+  }
+  musicbot::core::keyed_rate_limiter<Clock> limiter(musicbot::core::rate_limit_config{1000000, 1s}, n);
+  for (const auto& [guild, user] : ids) (void)limiter.try_acquire(guild, user, "play");
+  // Requests in random key order, read in sequence (like BM_ttl_map_find_hit's
+  // probe keys): the ids of a request are at hand, as in a bot that just
+  // parsed the interaction.
+  std::mt19937_64 order_rng(6);
+  std::shuffle(ids.begin(), ids.end(), order_rng);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& [guild, user] = ids[i];
+    benchmark::DoNotOptimize(limiter.try_acquire(guild, user, "play"));
+    if (++i == n) i = 0;
+  }
+  if (limiter.stats().misses != n) state.SkipWithError("keys were dropped during the run");
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The default clock (coarse_steady_clock), keys as parts.
 void BM_keyed_limiter_decision(benchmark::State& state) {
   keyed_limiter_decisions<musicbot::core::coarse_steady_clock>(state);
 }
 BENCHMARK(BM_keyed_limiter_decision)->Arg(100000);
 
-// With the precise steady_clock.
+// The same with a cached_clock.
+void BM_keyed_limiter_decision_cached_clock(benchmark::State& state) {
+  keyed_limiter_decisions<musicbot::core::cached_clock>(state);
+}
+BENCHMARK(BM_keyed_limiter_decision_cached_clock)->Arg(100000);
+
+// The same with the precise steady_clock.
 void BM_keyed_limiter_decision_precise(benchmark::State& state) {
   keyed_limiter_decisions<musicbot::core::steady_clock>(state);
 }
 BENCHMARK(BM_keyed_limiter_decision_precise)->Arg(100000);
+
+// Keys as caller-kept `guild:user:command` strings (44 bytes: one heap copy
+// per tracked key), default clock; compare with BM_ttl_map_find_string.
+void BM_keyed_limiter_decision_string(benchmark::State& state) {
+  keyed_limiter_string_decisions<musicbot::core::coarse_steady_clock>(state);
+}
+BENCHMARK(BM_keyed_limiter_decision_string)->Arg(100000);
 
 }  // namespace
 

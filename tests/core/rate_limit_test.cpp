@@ -297,6 +297,65 @@ TEST(KeyedRateLimiter, FallbackConfigurationIsOneCall) {
   EXPECT_EQ(allowed, 10);
 }
 
+TEST(KeyedRateLimiter, KeysGivenAsPartsAreDistinctAndStable) {
+  manual_clock clock;
+  musicbot::core::keyed_rate_limiter<manual_clock> limiter(rate_limit_config{1, 1min}, 100, clock);
+  const std::uint64_t guild = 1234567890123456789ULL;
+  const std::uint64_t user = 987654321098765432ULL;
+  EXPECT_TRUE(limiter.try_acquire(guild, user, "play"));
+  EXPECT_FALSE(limiter.try_acquire(guild, user, "play"));            // same parts, same key
+  EXPECT_TRUE(limiter.try_acquire(guild, user, std::string("skip")));  // another command
+  EXPECT_TRUE(limiter.try_acquire(user, guild, "play"));             // order matters
+  EXPECT_TRUE(limiter.try_acquire(guild, user));                      // fewer parts
+  // Parts form their own key space, apart from the string form.
+  EXPECT_TRUE(limiter.try_acquire(musicbot::core::rate_limit_key(guild, user, "play")));
+  // A negative signed part differs from the unsigned value with the same bits.
+  EXPECT_TRUE(limiter.try_acquire(std::int64_t{-1}, "x"));
+  EXPECT_TRUE(limiter.try_acquire(~std::uint64_t{0}, "x"));
+  EXPECT_FALSE(limiter.try_acquire(std::int64_t{-1}, "x"));
+  // Int widths do not matter, only values.
+  EXPECT_TRUE(limiter.try_acquire(7, "y"));
+  EXPECT_FALSE(limiter.try_acquire(std::uint64_t{7}, "y"));
+  // String parts are length-prefixed: ("ab", "c") and ("a", "bc") differ.
+  EXPECT_TRUE(limiter.try_acquire(1, "ab", "c"));
+  EXPECT_TRUE(limiter.try_acquire(1, "a", "bc"));
+  limiter.reset(guild, user, "play");
+  EXPECT_TRUE(limiter.try_acquire(guild, user, "play"));
+}
+
+TEST(KeyedRateLimiter, LongKeysAreStoredExactly) {
+  manual_clock clock;
+  musicbot::core::keyed_rate_limiter<manual_clock> limiter(rate_limit_config{1, 1min}, 100, clock);
+  // Longer than the inline key (28 bytes) and than the stack buffer (96 bytes).
+  const std::string a(200, 'a');
+  std::string b = a;
+  b.back() = 'b';
+  EXPECT_TRUE(limiter.try_acquire(a));
+  EXPECT_FALSE(limiter.try_acquire(a));
+  EXPECT_TRUE(limiter.try_acquire(b));
+  EXPECT_TRUE(limiter.try_acquire(std::uint64_t{1}, a));
+  EXPECT_FALSE(limiter.try_acquire(std::uint64_t{1}, a));
+  EXPECT_TRUE(limiter.try_acquire(std::uint64_t{1}, b));
+  // 44-byte string keys (two snowflakes and a command) take the heap path too.
+  const auto key = musicbot::core::rate_limit_key(1234567890123456789ULL, 987654321098765432ULL, "play");
+  EXPECT_TRUE(limiter.try_acquire(key));
+  EXPECT_FALSE(limiter.try_acquire(std::string_view(key)));
+  EXPECT_EQ(limiter.size(), 5U);
+  // Eviction and clear() release the heap copies (checked under ASan).
+  for (int i = 0; i < 300; ++i) (void)limiter.try_acquire(std::string(40, 'k') + std::to_string(i));
+  EXPECT_EQ(limiter.size(), 100U);
+  limiter.clear();
+  EXPECT_EQ(limiter.size(), 0U);
+}
+
+TEST(KeyedRateLimiter, WorksWithACachedClock) {
+  const musicbot::core::cached_clock clock;
+  musicbot::core::keyed_rate_limiter<musicbot::core::cached_clock> limiter(rate_limit_config{2, 1h}, 10, clock);
+  EXPECT_TRUE(limiter.try_acquire(1, 2, "play"));
+  EXPECT_TRUE(limiter.try_acquire(1, 2, "play"));
+  EXPECT_FALSE(limiter.try_acquire(1, 2, "play"));
+}
+
 TEST(KeyedRateLimiter, InvalidConfigurationThrows) {
   EXPECT_THROW(musicbot::core::keyed_rate_limiter<>(rate_limit_config{0, 1s}, 10), std::invalid_argument);
   EXPECT_THROW(musicbot::core::keyed_rate_limiter<>(rate_limit_config{1, 1s}, 0), std::invalid_argument);

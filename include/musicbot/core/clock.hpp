@@ -3,6 +3,7 @@
 /// Injected clocks. Every time-dependent component takes a clock object so
 /// tests advance time by hand instead of sleeping.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <concepts>
@@ -62,6 +63,56 @@ struct coarse_steady_clock {
   }
 };
 
+/// A clock that returns the instant stored by its last refresh(): `now()` is
+/// one relaxed atomic load, so a lookup that reads it costs what a lookup
+/// with no clock at all costs (see docs/BENCHMARKS.md, section "core").
+///
+/// Nothing refreshes it behind your back (no thread, no signal): the owner
+/// calls refresh() — typically once per event-loop turn, or from a periodic
+/// timer on the io_context it already runs (every 1–10 ms). Copies share
+/// the same time, so one refresh serves every component given a copy.
+///
+/// Expiry semantics: components see time as of the last refresh(), which
+/// lags real time by at most the refresh interval plus one kernel tick
+/// (refresh() reads coarse_steady_clock). Deadlines therefore fire late by
+/// at most that much, never early. A clock nobody refreshes stands still,
+/// and nothing expires: use coarse_steady_clock (the default of every core
+/// component) unless you own a loop that refreshes this one.
+///
+/// @par Thread safety
+/// `now()` and `refresh()` may be called from any thread; concurrent
+/// refreshes never move time backwards.
+class cached_clock {
+ public:
+  using duration = std::chrono::steady_clock::duration;      ///< Tick type.
+  using time_point = std::chrono::steady_clock::time_point;  ///< Instant type.
+
+  /// A new time cell, refreshed once (it starts at the current time).
+  cached_clock() : cell_(std::make_shared<cell>()) { refresh(); }
+
+  /// The instant stored by the last refresh().
+  [[nodiscard]] time_point now() const noexcept {
+    return time_point(duration(cell_->ticks.load(std::memory_order_relaxed)));
+  }
+
+  /// Reads coarse_steady_clock into the shared cell (monotonic: a refresh
+  /// that raced with a later one keeps the later time).
+  /// @return the time now stored.
+  time_point refresh() noexcept {
+    const std::int64_t fresh = coarse_steady_clock{}.now().time_since_epoch().count();
+    std::int64_t seen = cell_->ticks.load(std::memory_order_relaxed);
+    while (seen < fresh && !cell_->ticks.compare_exchange_weak(seen, fresh, std::memory_order_relaxed)) {
+    }
+    return time_point(duration(std::max(seen, fresh)));
+  }
+
+ private:
+  struct alignas(64) cell {  // own cache line: refreshes do not disturb neighbours
+    std::atomic<std::int64_t> ticks{0};
+  };
+  std::shared_ptr<cell> cell_;
+};
+
 /// A clock that moves only when told to. Copies share the same time, so a
 /// test keeps one copy and hands another to the component under test.
 ///
@@ -103,5 +154,6 @@ template <clock_source Clock>
 static_assert(clock_source<steady_clock>);
 static_assert(clock_source<manual_clock>);
 static_assert(clock_source<coarse_steady_clock>);
+static_assert(clock_source<cached_clock>);
 
 }  // namespace musicbot::core

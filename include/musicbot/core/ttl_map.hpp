@@ -516,7 +516,7 @@ class ttl_map {
         return {&s.kv().second, false};
       }
     }
-    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
+    idx = emplace_new(h, now, expiry(now, ttl), std::forward<K>(key), std::forward<M>(value));
     return {&slots_[idx].kv().second, true};
   }
 
@@ -534,7 +534,7 @@ class ttl_map {
       }
       remove_slot(idx, removal_reason::expired);
     }
-    idx = emplace_new(h, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
+    idx = emplace_new(h, now, expiry(now, ttl), std::forward<K>(key), std::forward<Args>(args)...);
     return {&slots_[idx].kv().second, true};
   }
 
@@ -663,9 +663,8 @@ class ttl_map {
   }
 
   template <class K, class... Args>
-  std::uint32_t emplace_new(std::uint32_t h, time_point expires, K&& key, Args&&... args) {
+  std::uint32_t emplace_new(std::uint32_t h, time_point now, time_point expires, K&& key, Args&&... args) {
     if (size_ == max_size_) {
-      const time_point now = clock_.now();
       remove_slot(tail_, slots_[tail_].expires <= now ? removal_reason::expired : removal_reason::evicted);
     }
     std::uint32_t idx = free_;
