@@ -304,7 +304,10 @@ function refreshSession() {
         const guild = state.guildId;
         const editsBefore = state.editsDone;
         const data = await api('GET', guildPath(`/session?page=${state.page}&size=${PAGE_SIZE}`));
-        if (guild !== state.guildId) return;
+        if (guild !== state.guildId) {
+          state.refreshAgain = true;          // the guild changed meanwhile: read the new one
+          continue;
+        }
         if (state.editsInFlight > 0) return;  // the edit refreshes when it is done
         if (editsBefore !== state.editsDone) {
           state.refreshAgain = true;          // maybe read before the edit landed
