@@ -428,8 +428,9 @@ def run(args):
 
         print("[browser] PASS", flush=True)
         return 0
-    except Failure as e:
-        print(f"[browser] FAIL: {e}", flush=True)
+    except Exception as e:  # noqa: BLE001 - a WebDriver error fails the test the same way
+        what = str(e) if isinstance(e, Failure) else f"{type(e).__name__}: {e}"
+        print(f"[browser] FAIL: {what.replace(token, '***') if token else what}", flush=True)
         if driver is not None:
             try:
                 driver.save_screenshot(os.path.join(args.out, "failure.png"))
