@@ -229,7 +229,8 @@ struct cancel_decision {
 
 }  // namespace
 
-// Splits the script's flat reply into one 5-integer reply per decision.
+// Splits the script's flat reply: each decision's five integers go to its
+// key_set (no reply object per decision), then its completion runs.
 class distributed_rate_limiter::batch_completion final : public detail::completion {
  public:
   batch_completion(std::shared_ptr<batch> b, std::vector<std::size_t> indexes)
@@ -238,13 +239,17 @@ class distributed_rate_limiter::batch_completion final : public detail::completi
   void complete(boost::system::error_code ec, reply&& r) override {
     if (!ec && (!r.is_array() || r.elements().size() != 5 * indexes_.size())) ec = error::unexpected_reply;
     for (std::size_t j = 0; j < indexes_.size(); ++j) {
-      reply one;
-      if (!ec) {
-        std::vector<reply> five(std::make_move_iterator(r.elements().begin() + static_cast<std::ptrdiff_t>(5 * j)),
-                                std::make_move_iterator(r.elements().begin() + static_cast<std::ptrdiff_t>(5 * j + 5)));
-        one = reply::make_array(std::move(five));
+      auto& entry = batch_->entries[indexes_[j]];
+      boost::system::error_code one = ec;
+      for (std::size_t v = 0; v < 5 && !one; ++v) {
+        const auto& element = r.elements()[5 * j + v];
+        if (element.type() != reply_type::integer) {
+          one = error::unexpected_reply;
+        } else {
+          entry.keys->result[v] = element.integer();
+        }
       }
-      batch_->complete(indexes_[j], ec, std::move(one));
+      batch_->complete(indexes_[j], one, reply{});
     }
   }
 
@@ -334,25 +339,21 @@ void distributed_rate_limiter::flush(state& st, client& redis) {
 }
 
 std::pair<boost::system::error_code, core::rate_limit_decision> distributed_rate_limiter::finish(
-    state& s, const key_set& keys, boost::system::error_code ec, const reply& r) {
+    state& s, const key_set& keys, boost::system::error_code ec) {
   if (ec == boost::asio::error::operation_aborted) return {ec, core::rate_limit_decision{}};
-  if (!ec) {
-    auto values = to_integers(r);
-    if (values && values->size() == 5 && (*values)[2] >= 1 &&
-        static_cast<std::size_t>((*values)[2]) <= s.scopes.size()) {
-      const auto& v = *values;
-      core::rate_limit_decision d;
-      d.allowed = v[0] == 1;
-      d.remaining = static_cast<std::uint32_t>(std::clamp<std::int64_t>(v[1], 0, UINT32_MAX));
-      d.limit = s.scopes[static_cast<std::size_t>(v[2] - 1)].limit;
-      d.reset_after = std::chrono::microseconds(std::max<std::int64_t>(v[3], 0));
-      d.retry_after = std::chrono::microseconds(std::max<std::int64_t>(v[4], 0));
-      s.set_fallback(false, {});
-      s.count(decision_source::redis, d.allowed);
-      return {{}, d};
-    }
-    ec = values ? boost::system::error_code(error::unexpected_reply) : values.error();
+  const auto& v = keys.result;
+  if (!ec && v[2] >= 1 && static_cast<std::size_t>(v[2]) <= s.scopes.size()) {
+    core::rate_limit_decision d;
+    d.allowed = v[0] == 1;
+    d.remaining = static_cast<std::uint32_t>(std::clamp<std::int64_t>(v[1], 0, UINT32_MAX));
+    d.limit = s.scopes[static_cast<std::size_t>(v[2] - 1)].limit;
+    d.reset_after = std::chrono::microseconds(std::max<std::int64_t>(v[3], 0));
+    d.retry_after = std::chrono::microseconds(std::max<std::int64_t>(v[4], 0));
+    s.set_fallback(false, {});
+    s.count(decision_source::redis, d.allowed);
+    return {{}, d};
   }
+  if (!ec) ec = error::unexpected_reply;
   s.set_fallback(true, ec);
   const auto d = s.decide_locally(keys);
   s.count(decision_source::fallback, d.allowed);

@@ -141,8 +141,8 @@ class distributed_rate_limiter {
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, core::rate_limit_decision)>(
         [this](auto handler, std::shared_ptr<key_set> k) {
           auto slot = boost::asio::get_associated_cancellation_slot(handler);
-          auto convert = [st = state_, k](boost::system::error_code ec, reply&& r, auto&& h) {
-            auto [out_ec, decision] = finish(*st, *k, ec, r);
+          auto convert = [st = state_, k](boost::system::error_code ec, reply&&, auto&& h) {
+            auto [out_ec, decision] = finish(*st, *k, ec);
             std::move(h)(out_ec, decision);
           };
           using op = detail::completion_op<std::decay_t<decltype(handler)>, decltype(convert)>;
@@ -174,6 +174,7 @@ class distributed_rate_limiter {
   struct key_set {
     std::string keys[3];
     std::uint8_t count = 0;
+    std::int64_t result[5] = {};  // the script's answer for this decision
   };
 
   [[nodiscard]] std::shared_ptr<key_set> make_keys(const rate_limit_request& request) const;
@@ -181,8 +182,7 @@ class distributed_rate_limiter {
                std::unique_ptr<detail::completion> done);
   static void flush(state& st, client& redis);
   static std::pair<boost::system::error_code, core::rate_limit_decision> finish(state& s, const key_set& keys,
-                                                                                 boost::system::error_code ec,
-                                                                                 const reply& r);
+                                                                                 boost::system::error_code ec);
 
   client* redis_;
   std::shared_ptr<state> state_;
