@@ -147,9 +147,9 @@ def make_driver(chromium, chromedriver):
     return driver
 
 
-def wait_for(driver, what, predicate, timeout=WAIT):
+def wait_for(driver, what, predicate, timeout=WAIT, poll=0.1):
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+        return WebDriverWait(driver, timeout, poll_frequency=poll).until(lambda d: predicate(d))
     except TimeoutException:
         raise Failure(f"timed out after {timeout} s waiting for: {what}") from None
 
@@ -311,7 +311,7 @@ def run(args):
         driver.find_element(By.CSS_SELECTOR, '#queue-list li[data-pos="0"] .move-down').click()
         expected = [titles[1], titles[0]] + titles[2:]
         wait_for(driver, "server order after the button move",
-                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected)
+                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected, poll=0.3)
         wait_for(driver, "page order after the button move", lambda d: queue_titles(d) == expected)
         step("reorder with the Move down button: done")
 
@@ -320,7 +320,7 @@ def run(args):
         html5_drag(driver, 2, 0, before=True)
         expected = [titles[2], titles[0], titles[1]] + titles[3:]
         wait_for(driver, "server order after drag and drop",
-                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected)
+                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected, poll=0.3)
         wait_for(driver, "page order after drag and drop", lambda d: queue_titles(d) == expected)
         step("reorder with drag and drop: done")
 
@@ -334,7 +334,7 @@ def run(args):
         ActionChains(driver).key_down(Keys.ALT).send_keys(Keys.ARROW_DOWN).key_up(Keys.ALT).perform()
         expected = [titles[1], titles[0]] + titles[2:]
         wait_for(driver, "server order after Alt+Down",
-                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected)
+                 lambda d: server_queue_titles(base, token, guild)[:len(expected)] == expected, poll=0.3)
         wait_for(driver, "focus on the moved track", lambda d: d.execute_script(
             "return document.activeElement && document.activeElement.dataset.pos") == "1")
         step("reorder with the keyboard: done")
