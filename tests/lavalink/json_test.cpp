@@ -142,6 +142,35 @@ TEST(json_ws, fields_in_any_order) {
   EXPECT_EQ(as<ll::player_update_op>(*m).state.position_ms, 5);
 }
 
+TEST(json_ws, type_after_other_fields_takes_the_two_pass_path) {
+  const std::string text =
+      R"({"op":"event","guildId":"5","track":{"info":{"title":"t","identifier":"i"},"encoded":"e"},)"
+      R"("reason":"stopped","type":"TrackEndEvent"})";
+  auto m = ll::parse_message(text);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  const auto& ev = as<ll::track_end_event>(*m);
+  EXPECT_EQ(ev.guild_id, "5");
+  EXPECT_EQ(ev.track.info.title, "t");
+  EXPECT_EQ(ev.track.encoded, "e");
+  EXPECT_EQ(ev.reason, ll::track_end_reason::stopped);
+}
+
+TEST(json_ws, escaped_strings_and_keys_are_unescaped) {
+  const std::string text =
+      R"({"op":"event","type":"TrackStartEvent","guild\u0049d":"1\"2","track":{"encoded":"a\\/b",)"
+      R"("info":{"identifier":"x","title":"caf\u00e9 \\","author":"","uri":"h\/p"}}})";
+  auto m = ll::parse_message(text);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  const auto& ev = as<ll::track_start_event>(*m);
+  EXPECT_EQ(ev.guild_id, "1\"2");
+  EXPECT_EQ(ev.track.encoded, "a\\/b");
+  EXPECT_EQ(ev.track.info.title, "caf\xc3\xa9 \\");
+  EXPECT_EQ(ev.track.info.author, "");
+  EXPECT_EQ(ev.track.info.uri, "h/p");
+  // A string field holding another type is a type error, not a crash.
+  EXPECT_EQ(ll::parse_message(R"({"op":"ready","sessionId":5})").error(), ll::error::wrong_type);
+}
+
 TEST(json_ws, malformed_messages_are_clear_errors) {
   EXPECT_EQ(ll::parse_message("").error(), ll::error::invalid_json);
   EXPECT_EQ(ll::parse_message("{").error(), ll::error::invalid_json);
