@@ -91,6 +91,15 @@ inline error_code check_audit(const audit_entry& e) {
   return {};
 }
 
+// Input rules of api_token_repository::async_create_api_token.
+inline error_code check_api_token(const api_token_record& r) {
+  if (!valid_api_token_id(r.id) || !valid_token_hash(r.hash) || !valid_token_label(r.label) || r.guild_id == 0 ||
+      r.created_by == 0 || r.expires_at <= r.created_at) {
+    return error::invalid_argument;
+  }
+  return {};
+}
+
 inline std::size_t track_count(const queue::queue_state& s) noexcept {
   return s.upcoming.size() + (s.current ? 1 : 0);
 }

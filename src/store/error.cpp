@@ -30,6 +30,8 @@ class store_error_category final : public boost::system::error_category {
       case error::connection_lost: return "database connection lost during the operation";
       case error::timed_out: return "database operation timed out";
       case error::pool_exhausted: return "no database connection available";
+      case error::already_exists: return "a record with that id already exists";
+      case error::limit_reached: return "the per-guild limit is reached";
     }
     return "unknown musicbot.store error";
   }

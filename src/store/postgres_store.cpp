@@ -157,6 +157,51 @@ BEGIN
 END
 $fn$;
 )sql"},
+    {2, R"sql(
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  guild_id BIGINT NOT NULL,
+  created_by BIGINT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked BOOLEAN NOT NULL);
+CREATE INDEX api_tokens_guild ON api_tokens (guild_id, created_at);
+CREATE INDEX api_tokens_expiry ON api_tokens (expires_at);
+CREATE TABLE voice_channels (
+  guild_id BIGINT PRIMARY KEY,
+  channel_id BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+
+-- Creation in one transaction, serialised per guild (advisory lock on the
+-- guild id), so two concurrent creations never exceed the limit.
+-- Returns 0 = created, 1 = id or hash taken, 2 = the guild's limit reached.
+CREATE FUNCTION musicbot_create_api_token(p_id TEXT, p_guild BIGINT, p_created_by BIGINT, p_hash TEXT, p_label TEXT,
+    p_created BIGINT, p_expires BIGINT, p_revoked BOOLEAN, p_now BIGINT, p_max BIGINT)
+RETURNS INTEGER LANGUAGE plpgsql AS $fn$
+DECLARE
+  live BIGINT;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_guild);
+  DELETE FROM api_tokens WHERE guild_id = p_guild AND (revoked OR expires_at <= p_now);
+  IF EXISTS (SELECT 1 FROM api_tokens WHERE id = p_id OR hash = p_hash) THEN
+    RETURN 1;
+  END IF;
+  SELECT COUNT(*) INTO live FROM api_tokens WHERE guild_id = p_guild;
+  IF live >= p_max THEN
+    RETURN 2;
+  END IF;
+  BEGIN
+    INSERT INTO api_tokens (id, guild_id, created_by, hash, label, created_at, expires_at, revoked)
+    VALUES (p_id, p_guild, p_created_by, p_hash, p_label, p_created, p_expires, p_revoked);
+  EXCEPTION WHEN unique_violation THEN
+    RETURN 1;  -- taken by a concurrent creation in another guild
+  END;
+  RETURN 0;
+END
+$fn$;
+)sql"},
 };
 
 // Prepared statements: name, SQL, number of parameters.
@@ -216,6 +261,26 @@ constexpr statement_def st_delete_flag{"mb_delete_flag",
                                        "DELETE FROM feature_flags WHERE name = $1 AND guild_id = $2"};
 constexpr statement_def st_list_flags{"mb_list_flags",
                                       "SELECT name, guild_id, enabled FROM feature_flags ORDER BY name, guild_id"};
+
+constexpr statement_def st_create_token{"mb_create_token",
+                                       "SELECT musicbot_create_api_token($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"};
+constexpr statement_def st_find_token{
+    "mb_find_token",
+    "SELECT id, guild_id, created_by, hash, label, created_at, expires_at, revoked FROM api_tokens WHERE hash = $1"};
+constexpr statement_def st_revoke_token{"mb_revoke_token",
+                                        "UPDATE api_tokens SET revoked = TRUE WHERE guild_id = $1 AND id = $2"};
+constexpr statement_def st_list_tokens{
+    "mb_list_tokens",
+    "SELECT id, guild_id, created_by, hash, label, created_at, expires_at, revoked FROM api_tokens "
+    "WHERE guild_id = $1 ORDER BY created_at, id LIMIT 1000"};
+constexpr statement_def st_prune_tokens{"mb_prune_tokens",
+                                        "DELETE FROM api_tokens WHERE revoked OR expires_at <= $1"};
+constexpr statement_def st_save_voice{
+    "mb_save_voice",
+    "INSERT INTO voice_channels (guild_id, channel_id, updated_at) VALUES ($1,$2,$3) ON CONFLICT (guild_id) "
+    "DO UPDATE SET channel_id = EXCLUDED.channel_id, updated_at = EXCLUDED.updated_at"};
+constexpr statement_def st_delete_voice{"mb_delete_voice", "DELETE FROM voice_channels WHERE guild_id = $1"};
+constexpr statement_def st_list_voice{"mb_list_voice", "SELECT guild_id, channel_id, updated_at FROM voice_channels"};
 
 struct result_deleter {
   void operator()(PGresult* r) const noexcept { PQclear(r); }
@@ -1122,6 +1187,144 @@ void postgres_store::do_list_flags(handler<std::vector<feature_flag>> h) {
     }
     co_return out_t{{}, std::move(out)};
   });
+}
+
+namespace {
+
+api_token_record token_from(const row& x) {
+  api_token_record r;
+  r.id = x.str(0);
+  r.guild_id = from_db(x.i64(1));
+  r.created_by = from_db(x.i64(2));
+  r.hash = x.str(3);
+  r.label = x.str(4);
+  r.created_at = timestamp(std::chrono::milliseconds(x.i64(5)));
+  r.expires_at = timestamp(std::chrono::milliseconds(x.i64(6)));
+  r.revoked = x.flag(7);
+  return r;
+}
+
+}  // namespace
+
+void postgres_store::do_create_api_token(api_token_record token_record, void_handler h) {
+  if (auto ec = detail::check_api_token(token_record)) {
+    detail::pending<void(error_code)>(std::move(h), impl_->executor).complete(ec);
+    return;
+  }
+  params p{token_record.id,
+           num(to_db(token_record.guild_id)),
+           num(to_db(token_record.created_by)),
+           token_record.hash,
+           token_record.label,
+           num(token_record.created_at.time_since_epoch().count()),
+           num(token_record.expires_at.time_since_epoch().count()),
+           boolean(token_record.revoked),
+           num(impl_->config.clock().time_since_epoch().count()),
+           num(static_cast<std::int64_t>(std::min<std::size_t>(impl_->config.max_tokens_per_guild, INT64_MAX)))};
+  impl_->launch_void(std::move(h), false, [p = std::move(p)](impl& s, connection& c) -> asio::awaitable<error_code> {
+    auto [ec, r] = co_await s.exec(c, st_create_token, p);
+    if (ec) co_return ec;
+    switch (row{r.get(), 0}.i64(0)) {
+      case 0: co_return error_code{};
+      case 1: co_return error_code(error::already_exists);
+      default: co_return error_code(error::limit_reached);
+    }
+  });
+}
+
+void postgres_store::do_find_api_token_by_hash(std::string hash, handler<std::optional<api_token_record>> h) {
+  if (!valid_token_hash(hash)) {
+    detail::pending<void(error_code, std::optional<api_token_record>)>(std::move(h), impl_->executor)
+        .complete(error::invalid_argument, std::nullopt);
+    return;
+  }
+  using out_t = std::pair<error_code, std::optional<api_token_record>>;
+  impl_->launch<std::optional<api_token_record>>(
+      std::move(h), true, [hash = std::move(hash)](impl& s, connection& c) -> asio::awaitable<out_t> {
+        params args{hash};
+        auto [ec, r] = co_await s.exec(c, st_find_token, args);
+        if (ec) co_return out_t{ec, std::nullopt};
+        if (PQntuples(r.get()) == 0) co_return out_t{{}, std::nullopt};
+        co_return out_t{{}, token_from(row{r.get(), 0})};
+      });
+}
+
+void postgres_store::do_revoke_api_token(std::uint64_t guild_id, std::string id, handler<bool> h) {
+  if (!valid_api_token_id(id)) {
+    detail::pending<void(error_code, bool)>(std::move(h), impl_->executor).complete(error::invalid_argument, false);
+    return;
+  }
+  using out_t = std::pair<error_code, bool>;
+  impl_->launch<bool>(std::move(h), true,
+                      [guild_id, id = std::move(id)](impl& s, connection& c) -> asio::awaitable<out_t> {
+                        params args{num(to_db(guild_id)), id};
+                        auto [ec, r] = co_await s.exec(c, st_revoke_token, args);
+                        if (ec) co_return out_t{ec, false};
+                        co_return out_t{{}, std::string_view(PQcmdTuples(r.get())) != "0"};
+                      });
+}
+
+void postgres_store::do_list_api_tokens(std::uint64_t guild_id, handler<std::vector<api_token_record>> h) {
+  using out_t = std::pair<error_code, std::vector<api_token_record>>;
+  impl_->launch<std::vector<api_token_record>>(
+      std::move(h), true, [guild_id](impl& s, connection& c) -> asio::awaitable<out_t> {
+        params args{num(to_db(guild_id))};
+        auto [ec, r] = co_await s.exec(c, st_list_tokens, args);
+        if (ec) co_return out_t{ec, {}};
+        std::vector<api_token_record> out;
+        for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(token_from(row{r.get(), i}));
+        co_return out_t{{}, std::move(out)};
+      });
+}
+
+void postgres_store::do_prune_api_tokens(timestamp now, handler<std::uint64_t> h) {
+  using out_t = std::pair<error_code, std::uint64_t>;
+  impl_->launch<std::uint64_t>(std::move(h), false, [now](impl& s, connection& c) -> asio::awaitable<out_t> {
+    params args{num(now.time_since_epoch().count())};
+    auto [ec, r] = co_await s.exec(c, st_prune_tokens, args);
+    if (ec) co_return out_t{ec, 0};
+    std::uint64_t deleted = 0;
+    const std::string_view n = PQcmdTuples(r.get());
+    std::from_chars(n.data(), n.data() + n.size(), deleted);
+    co_return out_t{{}, deleted};
+  });
+}
+
+void postgres_store::do_save_voice_channel(std::uint64_t guild_id, std::uint64_t channel_id, void_handler h) {
+  if (guild_id == 0) {
+    detail::pending<void(error_code)>(std::move(h), impl_->executor).complete(error::invalid_argument);
+    return;
+  }
+  const auto now = impl_->config.clock().time_since_epoch().count();
+  impl_->launch_void(std::move(h), true,
+                     [guild_id, channel_id, now](impl& s, connection& c) -> asio::awaitable<error_code> {
+                       if (channel_id == 0) {
+                         params args{num(to_db(guild_id))};
+                         auto [ec, r] = co_await s.exec(c, st_delete_voice, args);
+                         co_return ec;
+                       }
+                       params args{num(to_db(guild_id)), num(to_db(channel_id)), num(now)};
+                       auto [ec, r] = co_await s.exec(c, st_save_voice, args);
+                       co_return ec;
+                     });
+}
+
+void postgres_store::do_list_voice_channels(handler<std::vector<voice_channel_record>> h) {
+  using out_t = std::pair<error_code, std::vector<voice_channel_record>>;
+  impl_->launch<std::vector<voice_channel_record>>(
+      std::move(h), true, [](impl& s, connection& c) -> asio::awaitable<out_t> {
+        params args{};
+        auto [ec, r] = co_await s.exec(c, st_list_voice, args);
+        if (ec) co_return out_t{ec, {}};
+        std::vector<voice_channel_record> out;
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+          const row x{r.get(), i};
+          out.push_back(voice_channel_record{from_db(x.i64(0)), from_db(x.i64(1)),
+                                             timestamp(std::chrono::milliseconds(x.i64(2)))});
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.guild_id < b.guild_id; });
+        co_return out_t{{}, std::move(out)};
+      });
 }
 
 }  // namespace musicbot::store

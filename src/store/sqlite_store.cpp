@@ -79,6 +79,23 @@ CREATE TABLE feature_flags (
   updated_at BIGINT NOT NULL,
   PRIMARY KEY (name, guild_id));
 )sql"},
+    {2, R"sql(
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  guild_id BIGINT NOT NULL,
+  created_by BIGINT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  label TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked INTEGER NOT NULL);
+CREATE INDEX api_tokens_guild ON api_tokens (guild_id, created_at);
+CREATE INDEX api_tokens_expiry ON api_tokens (expires_at);
+CREATE TABLE voice_channels (
+  guild_id BIGINT PRIMARY KEY,
+  channel_id BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+)sql"},
 };
 
 // Thrown inside a job to abort it with an error code (never escapes the
@@ -648,6 +665,118 @@ struct sqlite_store::impl {
     return {{}, std::move(out)};
   }
 
+  // ---- API tokens and voice channels (schema 2) ----------------------------
+
+  static constexpr const char* token_columns =
+      "SELECT id, guild_id, created_by, hash, label, created_at, expires_at, revoked FROM api_tokens ";
+
+  static api_token_record token_from(const statement& q) {
+    api_token_record r;
+    r.id = q.text(0);
+    r.guild_id = from_db(q.i64(1));
+    r.created_by = from_db(q.i64(2));
+    r.hash = q.text(3);
+    r.label = q.text(4);
+    r.created_at = timestamp(std::chrono::milliseconds(q.i64(5)));
+    r.expires_at = timestamp(std::chrono::milliseconds(q.i64(6)));
+    r.revoked = q.i64(7) != 0;
+    return r;
+  }
+
+  error_code create_api_token(const api_token_record& r) {
+    if (auto ec = require_started()) return ec;
+    if (auto ec = detail::check_api_token(r)) return ec;
+    return transaction([&]() -> error_code {
+      const auto now = config.clock().time_since_epoch().count();
+      // Dead tokens of the guild go first: the guild never holds more rows than the limit.
+      prepare("DELETE FROM api_tokens WHERE guild_id = ? AND (revoked <> 0 OR expires_at <= ?)")
+          .bind(1, to_db(r.guild_id))
+          .bind(2, now)
+          .run();
+      auto taken = prepare("SELECT 1 FROM api_tokens WHERE id = ? OR hash = ?");
+      taken.bind(1, r.id).bind(2, r.hash);
+      if (taken.step()) return error::already_exists;
+      auto live = prepare("SELECT COUNT(*) FROM api_tokens WHERE guild_id = ?");
+      live.bind(1, to_db(r.guild_id));
+      live.step();
+      if (static_cast<std::uint64_t>(live.i64(0)) >= config.max_tokens_per_guild) return error::limit_reached;
+      prepare(
+          "INSERT INTO api_tokens (id, guild_id, created_by, hash, label, created_at, expires_at, revoked) "
+          "VALUES (?,?,?,?,?,?,?,?)")
+          .bind(1, r.id)
+          .bind(2, to_db(r.guild_id))
+          .bind(3, to_db(r.created_by))
+          .bind(4, r.hash)
+          .bind(5, r.label)
+          .bind(6, r.created_at.time_since_epoch().count())
+          .bind(7, r.expires_at.time_since_epoch().count())
+          .bind(8, r.revoked ? 1 : 0)
+          .run();
+      return {};
+    });
+  }
+
+  std::pair<error_code, std::optional<api_token_record>> find_api_token(const std::string& hash) {
+    if (auto ec = require_started()) return {ec, std::nullopt};
+    if (!valid_token_hash(hash)) return {error::invalid_argument, std::nullopt};
+    auto q = prepare((std::string(token_columns) + "WHERE hash = ?").c_str());
+    q.bind(1, hash);
+    if (!q.step()) return {{}, std::nullopt};
+    return {{}, token_from(q)};
+  }
+
+  std::pair<error_code, bool> revoke_api_token(std::uint64_t guild, const std::string& id) {
+    if (auto ec = require_started()) return {ec, false};
+    if (!valid_api_token_id(id)) return {error::invalid_argument, false};
+    prepare("UPDATE api_tokens SET revoked = 1 WHERE guild_id = ? AND id = ?").bind(1, to_db(guild)).bind(2, id).run();
+    return {{}, sqlite3_changes(db) > 0};
+  }
+
+  std::pair<error_code, std::vector<api_token_record>> list_api_tokens(std::uint64_t guild) {
+    if (auto ec = require_started()) return {ec, {}};
+    auto q = prepare((std::string(token_columns) + "WHERE guild_id = ? ORDER BY created_at, id LIMIT 1000").c_str());
+    q.bind(1, to_db(guild));
+    std::vector<api_token_record> out;
+    while (q.step()) out.push_back(token_from(q));
+    return {{}, std::move(out)};
+  }
+
+  std::pair<error_code, std::uint64_t> prune_api_tokens(timestamp now) {
+    if (auto ec = require_started()) return {ec, 0};
+    prepare("DELETE FROM api_tokens WHERE revoked <> 0 OR expires_at <= ?").bind(1, now.time_since_epoch().count()).run();
+    return {{}, static_cast<std::uint64_t>(sqlite3_changes(db))};
+  }
+
+  error_code save_voice_channel(std::uint64_t guild, std::uint64_t channel) {
+    if (auto ec = require_started()) return ec;
+    if (guild == 0) return error::invalid_argument;
+    if (channel == 0) {
+      prepare("DELETE FROM voice_channels WHERE guild_id = ?").bind(1, to_db(guild)).run();
+      return {};
+    }
+    prepare(
+        "INSERT INTO voice_channels (guild_id, channel_id, updated_at) VALUES (?,?,?) ON CONFLICT (guild_id) "
+        "DO UPDATE SET channel_id = excluded.channel_id, updated_at = excluded.updated_at")
+        .bind(1, to_db(guild))
+        .bind(2, to_db(channel))
+        .bind(3, config.clock().time_since_epoch().count())
+        .run();
+    return {};
+  }
+
+  std::pair<error_code, std::vector<voice_channel_record>> list_voice_channels() {
+    if (auto ec = require_started()) return {ec, {}};
+    auto q = prepare("SELECT guild_id, channel_id, updated_at FROM voice_channels");
+    std::vector<voice_channel_record> out;
+    while (q.step()) {
+      out.push_back(voice_channel_record{from_db(q.i64(0)), from_db(q.i64(1)),
+                                         timestamp(std::chrono::milliseconds(q.i64(2)))});
+    }
+    // Unsigned order (ids above INT64_MAX are stored as negative integers).
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.guild_id < b.guild_id; });
+    return {{}, std::move(out)};
+  }
+
   boost::asio::any_io_executor executor;
   sqlite_config config;
   std::shared_ptr<spdlog::logger> log;
@@ -743,6 +872,39 @@ void sqlite_store::do_delete_flag(std::string name, std::uint64_t guild_id, hand
 
 void sqlite_store::do_list_flags(handler<std::vector<feature_flag>> h) {
   impl_->submit<void(error_code, std::vector<feature_flag>)>(std::move(h), [](impl& s) { return s.list_flags(); });
+}
+
+void sqlite_store::do_create_api_token(api_token_record token_record, void_handler h) {
+  impl_->submit<void(error_code)>(std::move(h), [r = std::move(token_record)](impl& s) { return s.create_api_token(r); });
+}
+
+void sqlite_store::do_find_api_token_by_hash(std::string hash, handler<std::optional<api_token_record>> h) {
+  impl_->submit<void(error_code, std::optional<api_token_record>)>(
+      std::move(h), [hash = std::move(hash)](impl& s) { return s.find_api_token(hash); });
+}
+
+void sqlite_store::do_revoke_api_token(std::uint64_t guild_id, std::string id, handler<bool> h) {
+  impl_->submit<void(error_code, bool)>(
+      std::move(h), [guild_id, id = std::move(id)](impl& s) { return s.revoke_api_token(guild_id, id); });
+}
+
+void sqlite_store::do_list_api_tokens(std::uint64_t guild_id, handler<std::vector<api_token_record>> h) {
+  impl_->submit<void(error_code, std::vector<api_token_record>)>(
+      std::move(h), [guild_id](impl& s) { return s.list_api_tokens(guild_id); });
+}
+
+void sqlite_store::do_prune_api_tokens(timestamp now, handler<std::uint64_t> h) {
+  impl_->submit<void(error_code, std::uint64_t)>(std::move(h), [now](impl& s) { return s.prune_api_tokens(now); });
+}
+
+void sqlite_store::do_save_voice_channel(std::uint64_t guild_id, std::uint64_t channel_id, void_handler h) {
+  impl_->submit<void(error_code)>(std::move(h),
+                                  [guild_id, channel_id](impl& s) { return s.save_voice_channel(guild_id, channel_id); });
+}
+
+void sqlite_store::do_list_voice_channels(handler<std::vector<voice_channel_record>> h) {
+  impl_->submit<void(error_code, std::vector<voice_channel_record>)>(std::move(h),
+                                                                     [](impl& s) { return s.list_voice_channels(); });
 }
 
 }  // namespace musicbot::store

@@ -51,12 +51,16 @@ ms::postgres_config config_for(const store_suite::options& opts = {}) {
   config.max_queue_tracks = opts.max_queue_tracks;
   config.retention = opts.retention;
   config.clock = opts.clock;
+  config.max_tokens_per_guild = opts.max_tokens_per_guild;
   return config;
 }
 
 class postgres_backend {
  public:
   static constexpr const char* name = "postgres";
+  static constexpr const char* drop_v2_sql =
+      "DROP TABLE api_tokens; DROP TABLE voice_channels; DROP FUNCTION musicbot_create_api_token; "
+      "DELETE FROM schema_version WHERE version = 2;";
 
   std::unique_ptr<ms::database> make(asio::any_io_executor ex, const store_suite::options& opts) {
     return std::make_unique<ms::postgres_store>(std::move(ex), config_for(opts));

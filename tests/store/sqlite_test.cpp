@@ -16,6 +16,8 @@ namespace asio = boost::asio;
 class sqlite_backend {
  public:
   static constexpr const char* name = "sqlite";
+  static constexpr const char* drop_v2_sql =
+      "DROP TABLE api_tokens; DROP TABLE voice_channels; DELETE FROM schema_version WHERE version = 2;";
 
   sqlite_backend() : path_(dir_.path() + "/store.db") {}
 
@@ -25,6 +27,7 @@ class sqlite_backend {
     config.max_queue_tracks = opts.max_queue_tracks;
     config.retention = opts.retention;
     config.clock = opts.clock;
+    config.max_tokens_per_guild = opts.max_tokens_per_guild;
     // NORMAL keeps every commit across a SIGKILL of the process (WAL is in
     // the OS page cache); FULL only adds power-loss safety, which a test
     // cannot observe, at one fsync per commit.

@@ -6,6 +6,9 @@
 //       a new store object on the shared test database
 //   void exec_sql(const std::string&);   raw SQL against the test database
 //   void reset();                        drop everything (schema included)
+//   static constexpr const char* drop_v2_sql;  SQL that removes every object
+//       of schema version 2 (the migrations are additive, so what remains
+//       is exactly a version-1 database)
 // Instantiated by tests/store/sqlite_test.cpp (unit) and
 // tests/store/postgres_test.cpp (integration, real server).
 
@@ -48,6 +51,7 @@ struct options {
   std::size_t max_queue_tracks = 100'001;
   ms::audit_retention retention{};
   std::function<ms::timestamp()> clock;
+  std::size_t max_tokens_per_guild = 25;
 };
 
 // Runs `io` until `done` or a bounded deadline.
@@ -82,6 +86,31 @@ error_code call_void(asio::io_context& io, Init&& init) {
   run_until(io, done);
   EXPECT_TRUE(done) << "operation did not complete";
   return out;
+}
+
+// A lowercase hex SHA-256-shaped string derived from `seed`.
+inline std::string fake_hash(const std::string& seed) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(64, '0');
+  std::uint64_t h = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    h = (h ^ static_cast<unsigned char>(seed[i % seed.size()])) * 1099511628211ULL + i;
+    out[i] = hex[(h >> 29) & 0xF];
+  }
+  return out;
+}
+
+inline ms::api_token_record make_token(const std::string& id, std::uint64_t guild, std::int64_t created_ms = 1'000,
+                                       std::int64_t expires_ms = 1'000'000) {
+  ms::api_token_record r;
+  r.id = id;
+  r.guild_id = guild;
+  r.created_by = 77;
+  r.hash = fake_hash(id);
+  r.label = "dashboard of " + id;
+  r.created_at = ms::timestamp(std::chrono::milliseconds(created_ms));
+  r.expires_at = ms::timestamp(std::chrono::milliseconds(expires_ms));
+  return r;
 }
 
 inline mq::track make_track(const std::string& title, std::uint64_t requester = 1) {
@@ -456,6 +485,234 @@ TYPED_TEST_P(StoreSuite, FeatureFlags) {
   EXPECT_EQ(get("", 0).first, ms::error::invalid_argument);
 }
 
+TYPED_TEST_P(StoreSuite, ApiTokensLifecycle) {
+  // The store's clock decides which tokens are dead when one is created.
+  options opts;
+  opts.clock = [] { return ms::timestamp(std::chrono::milliseconds(5'000)); };
+  auto owned = this->open(opts);
+  auto& db = *owned;
+  auto create = [&](const ms::api_token_record& r) {
+    return this->run_void([&](auto cb) { db.async_create_api_token(r, cb); });
+  };
+  auto find = [&](const std::string& hash) {
+    return this->template run<std::optional<ms::api_token_record>>(
+        [&](auto cb) { db.async_find_api_token_by_hash(hash, cb); });
+  };
+  auto revoke = [&](std::uint64_t guild, const std::string& id) {
+    return this->template run<bool>([&](auto cb) { db.async_revoke_api_token(guild, id, cb); });
+  };
+  auto list = [&](std::uint64_t guild) {
+    return this->template run<std::vector<ms::api_token_record>>([&](auto cb) { db.async_list_api_tokens(guild, cb); });
+  };
+  constexpr std::uint64_t big_guild = 18'000'000'000'000'000'000ULL;  // above INT64_MAX
+  const auto a = make_token("alpha1", big_guild, 1'000);
+  const auto b = make_token("beta2", big_guild, 2'000);
+  const auto c = make_token("gamma3", 9, 1'500);
+  ASSERT_FALSE(create(a));
+  ASSERT_FALSE(create(b));
+  ASSERT_FALSE(create(c));
+
+  auto found = find(a.hash);
+  ASSERT_FALSE(found.first);
+  ASSERT_TRUE(found.second);
+  EXPECT_EQ(*found.second, a);
+  EXPECT_TRUE(found.second->usable(ms::timestamp(std::chrono::milliseconds(5'000))));
+  EXPECT_FALSE(found.second->usable(a.expires_at)) << "expired at expires_at";
+  auto missing = find(fake_hash("nobody"));
+  EXPECT_FALSE(missing.first);
+  EXPECT_FALSE(missing.second);
+
+  auto listed = list(big_guild);
+  ASSERT_FALSE(listed.first);
+  EXPECT_EQ(listed.second, (std::vector<ms::api_token_record>{a, b})) << "the guild's tokens, oldest first";
+  EXPECT_EQ(list(9).second.size(), 1u);
+  EXPECT_TRUE(list(10).second.empty());
+
+  EXPECT_FALSE(revoke(9, "alpha1").second) << "another guild's token is not found";
+  EXPECT_FALSE(revoke(big_guild, "nosuch").second);
+  auto revoked = revoke(big_guild, "alpha1");
+  ASSERT_FALSE(revoked.first);
+  EXPECT_TRUE(revoked.second);
+  EXPECT_TRUE(revoke(big_guild, "alpha1").second) << "idempotent";
+  found = find(a.hash);
+  ASSERT_TRUE(found.second);
+  EXPECT_TRUE(found.second->revoked);
+  EXPECT_FALSE(found.second->usable(ms::timestamp(std::chrono::milliseconds(5'000))));
+  EXPECT_FALSE(find(b.hash).second->revoked);
+
+  // Prune: the revoked one, and those expired at `now`.
+  auto pruned = this->template run<std::uint64_t>(
+      [&](auto cb) { db.async_prune_api_tokens(ms::timestamp(std::chrono::milliseconds(500'000)), cb); });
+  ASSERT_FALSE(pruned.first);
+  EXPECT_EQ(pruned.second, 1u);
+  pruned = this->template run<std::uint64_t>(
+      [&](auto cb) { db.async_prune_api_tokens(ms::timestamp(std::chrono::milliseconds(1'000'000)), cb); });
+  EXPECT_EQ(pruned.second, 2u);
+  EXPECT_TRUE(list(big_guild).second.empty());
+  EXPECT_FALSE(find(c.hash).second);
+}
+
+TYPED_TEST_P(StoreSuite, ApiTokenInputIsValidated) {
+  options opts;
+  opts.clock = [] { return ms::timestamp(std::chrono::milliseconds(5'000)); };
+  auto owned = this->open(opts);
+  auto& db = *owned;
+  auto create = [&](const ms::api_token_record& r) {
+    return this->run_void([&](auto cb) { db.async_create_api_token(r, cb); });
+  };
+  const auto good = make_token("good1", 5);
+  std::vector<ms::api_token_record> bad;
+  for (const char* id : {"", "UPPER", "has-dash", "has space", "abcdefghijklmnopqrstuvwxyz0123456"}) {
+    auto r = good;
+    r.id = id;
+    bad.push_back(r);
+  }
+  for (const std::string& hash : {std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'A'), std::string(64, 'g')}) {
+    auto r = good;
+    r.hash = hash;
+    bad.push_back(r);
+  }
+  auto r = good;
+  r.label = std::string(65, 'x');
+  bad.push_back(r);
+  r = good;
+  r.label = "line\nbreak";
+  bad.push_back(r);
+  r = good;
+  r.guild_id = 0;
+  bad.push_back(r);
+  r = good;
+  r.created_by = 0;
+  bad.push_back(r);
+  r = good;
+  r.expires_at = r.created_at;
+  bad.push_back(r);
+  for (const auto& b : bad) EXPECT_EQ(create(b), ms::error::invalid_argument) << "id=" << b.id << " label=" << b.label;
+  EXPECT_TRUE((this->template run<std::vector<ms::api_token_record>>([&](auto cb) { db.async_list_api_tokens(5, cb); })
+                   .second.empty()))
+      << "nothing stored";
+
+  auto label_ok = good;
+  label_ok.label = std::string(64, 'x');
+  label_ok.id = std::string(32, 'z');
+  label_ok.hash = fake_hash(label_ok.id);
+  EXPECT_FALSE(create(label_ok)) << "limits are inclusive";
+  ASSERT_FALSE(create(good));
+  auto same_id = make_token("good1", 6);
+  same_id.hash = fake_hash("other");
+  EXPECT_EQ(create(same_id), ms::error::already_exists);
+  auto same_hash = make_token("other1", 6);
+  same_hash.hash = good.hash;
+  EXPECT_EQ(create(same_hash), ms::error::already_exists);
+
+  EXPECT_EQ((this->template run<std::optional<ms::api_token_record>>(
+                 [&](auto cb) { db.async_find_api_token_by_hash("not-a-hash", cb); })
+                 .first),
+            ms::error::invalid_argument);
+  EXPECT_EQ((this->template run<bool>([&](auto cb) { db.async_revoke_api_token(5, "Bad Id", cb); }).first),
+            ms::error::invalid_argument);
+  boost::system::error_code ec = ms::error::limit_reached;
+  EXPECT_NE(ec.message().find("limit"), std::string::npos);
+}
+
+TYPED_TEST_P(StoreSuite, ApiTokensPerGuildAreBounded) {
+  options opts;
+  opts.max_tokens_per_guild = 3;
+  auto now = std::make_shared<std::int64_t>(10'000);
+  opts.clock = [now] { return ms::timestamp(std::chrono::milliseconds(*now)); };
+  auto db = this->open(opts);
+  auto create = [&](const ms::api_token_record& r) {
+    return this->run_void([&](auto cb) { db->async_create_api_token(r, cb); });
+  };
+  auto count = [&](std::uint64_t guild) {
+    return this->template run<std::vector<ms::api_token_record>>([&](auto cb) { db->async_list_api_tokens(guild, cb); })
+        .second.size();
+  };
+  ASSERT_FALSE(create(make_token("t1", 1, 1'000, 20'000)));  // expires first
+  ASSERT_FALSE(create(make_token("t2", 1, 1'000, 90'000)));
+  ASSERT_FALSE(create(make_token("t3", 1, 1'000, 90'000)));
+  EXPECT_EQ(create(make_token("t4", 1, 1'000, 90'000)), ms::error::limit_reached);
+  EXPECT_FALSE(create(make_token("o1", 2))) << "other guilds are not affected";
+  EXPECT_EQ(count(1), 3u);
+
+  // A revoked token frees its place (it is deleted when the next one is created).
+  ASSERT_TRUE((this->template run<bool>([&](auto cb) { db->async_revoke_api_token(1, "t2", cb); }).second));
+  EXPECT_FALSE(create(make_token("t4", 1, 1'000, 90'000)));
+  EXPECT_EQ(count(1), 3u);
+  EXPECT_EQ(create(make_token("t5", 1, 1'000, 90'000)), ms::error::limit_reached);
+
+  // So does an expired one.
+  *now = 20'000;
+  EXPECT_FALSE(create(make_token("t5", 1, 1'000, 90'000)));
+  EXPECT_EQ(count(1), 3u);
+  EXPECT_FALSE((this->template run<std::optional<ms::api_token_record>>(
+                    [&](auto cb) { db->async_find_api_token_by_hash(fake_hash("t1"), cb); })
+                    .second));
+}
+
+TYPED_TEST_P(StoreSuite, VoiceChannels) {
+  auto& db = *this->db_;
+  auto save = [&](std::uint64_t guild, std::uint64_t channel) {
+    return this->run_void([&](auto cb) { db.async_save_voice_channel(guild, channel, cb); });
+  };
+  auto list = [&] {
+    auto [ec, v] = this->template run<std::vector<ms::voice_channel_record>>(
+        [&](auto cb) { db.async_list_voice_channels(cb); });
+    EXPECT_FALSE(ec);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const auto& r : v) out.emplace_back(r.guild_id, r.channel_id);
+    return out;
+  };
+  using pairs = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  EXPECT_TRUE(list().empty());
+  constexpr std::uint64_t big = 18'000'000'000'000'000'000ULL;
+  ASSERT_FALSE(save(big, big + 1));
+  ASSERT_FALSE(save(2, 20));
+  ASSERT_FALSE(save(1, 10));
+  EXPECT_EQ(list(), (pairs{{1, 10}, {2, 20}, {big, big + 1}})) << "ordered by guild (unsigned)";
+  ASSERT_FALSE(save(1, 11));
+  ASSERT_FALSE(save(2, 0));
+  ASSERT_FALSE(save(3, 0)) << "deleting nothing is fine";
+  EXPECT_EQ(list(), (pairs{{1, 11}, {big, big + 1}}));
+  EXPECT_EQ(save(0, 5), ms::error::invalid_argument);
+  auto [ec, v] = this->template run<std::vector<ms::voice_channel_record>>(
+      [&](auto cb) { db.async_list_voice_channels(cb); });
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_GT(v[0].updated_at.time_since_epoch().count(), 0);
+}
+
+TYPED_TEST_P(StoreSuite, UpgradesVersion1DatabaseInPlace) {
+  // Data written, then the database taken back to exactly schema version 1.
+  mq::queue_state s;
+  s.current = make_track("kept");
+  s.upcoming = {make_track("next")};
+  ASSERT_FALSE(this->replace(*this->db_, 12, s).first);
+  mq::guild_settings settings;
+  settings.guild_id = 12;
+  settings.volume = 42;
+  ASSERT_FALSE(this->run_void([&](auto cb) { this->db_->async_save_settings(settings, cb); }));
+  this->db_.reset();
+  this->backend_.exec_sql(TypeParam::drop_v2_sql);
+
+  auto db = this->backend_.make(this->io_.get_executor(), {});
+  ASSERT_FALSE(this->run_void([&](auto cb) { db->async_start(cb); }));
+  EXPECT_EQ(db->current_schema_version(), 2);
+  auto loaded = this->load(*db, 12);
+  ASSERT_TRUE(loaded.second);
+  EXPECT_EQ(loaded.second->state, s) << "version-1 data survives the upgrade";
+  auto got = this->template run<std::optional<mq::guild_settings>>([&](auto cb) { db->async_load_settings(12, cb); });
+  ASSERT_TRUE(got.second);
+  EXPECT_EQ(got.second->volume, 42);
+  EXPECT_FALSE(this->run_void([&](auto cb) { db->async_create_api_token(make_token("after1", 12), cb); }));
+  EXPECT_FALSE(this->run_void([&](auto cb) { db->async_save_voice_channel(12, 99, cb); }));
+
+  // A newer database than this build is still refused.
+  db.reset();
+  this->backend_.exec_sql("INSERT INTO schema_version (version, applied_at) VALUES (3, 0)");
+  auto newer = this->backend_.make(this->io_.get_executor(), {});
+  EXPECT_EQ(this->run_void([&](auto cb) { newer->async_start(cb); }), ms::error::schema_too_new);
+}
+
 TYPED_TEST_P(StoreSuite, ManyConcurrentOperationsAllComplete) {
   auto& db = *this->db_;
   int completed = 0;
@@ -619,6 +876,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreSuite, StartAppliesSchemaAndIsIdempotent, Opera
                             QueueSizeIsBounded, DeleteAndListQueues, DataSurvivesReopen, AuditLog, AuditRetention,
                             AuditRetentionIsAutomatic, FeatureFlags, ManyConcurrentOperationsAllComplete,
                             CompletionTokensCoroutineAndStrand, TwoWritersNeverShareAVersion,
-                            KilledWriterLosesNothingCommitted);
+                            KilledWriterLosesNothingCommitted, ApiTokensLifecycle, ApiTokenInputIsValidated,
+                            ApiTokensPerGuildAreBounded, VoiceChannels, UpgradesVersion1DatabaseInPlace);
 
 }  // namespace store_suite

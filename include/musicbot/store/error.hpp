@@ -27,6 +27,8 @@ enum class error {
   connection_lost = 12,    ///< the connection broke while the operation was in flight
   timed_out = 13,          ///< the operation did not complete within its timeout
   pool_exhausted = 14,     ///< no pooled connection became free within the acquire timeout
+  already_exists = 15,     ///< a record with that unique key (e.g. API token id) exists
+  limit_reached = 16,      ///< a per-guild limit (e.g. live API tokens) is reached
 };
 
 /// The store error category ("musicbot.store"); its messages are short English descriptions.

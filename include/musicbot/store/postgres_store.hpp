@@ -52,6 +52,9 @@ struct postgres_config {
   std::size_t max_queue_tracks = queue::queue_limits::hard_max_length + 1;
   /// Audit log retention.
   audit_retention retention{};
+  /// Live (not revoked, not expired) API tokens a guild may hold; creating
+  /// one more fails with `limit_reached`.
+  std::size_t max_tokens_per_guild = 25;
   /// Wall clock for `updated_at` and audit retention (injectable for tests).
   std::function<timestamp()> clock;
   /// Logger; by default a logger named "musicbot.store".
@@ -116,6 +119,13 @@ class postgres_store final : public database {
   void do_get_flag(std::string name, std::uint64_t guild_id, handler<std::optional<bool>> h) override;
   void do_delete_flag(std::string name, std::uint64_t guild_id, handler<bool> h) override;
   void do_list_flags(handler<std::vector<feature_flag>> h) override;
+  void do_create_api_token(api_token_record token_record, void_handler h) override;
+  void do_find_api_token_by_hash(std::string hash, handler<std::optional<api_token_record>> h) override;
+  void do_revoke_api_token(std::uint64_t guild_id, std::string id, handler<bool> h) override;
+  void do_list_api_tokens(std::uint64_t guild_id, handler<std::vector<api_token_record>> h) override;
+  void do_prune_api_tokens(timestamp now, handler<std::uint64_t> h) override;
+  void do_save_voice_channel(std::uint64_t guild_id, std::uint64_t channel_id, void_handler h) override;
+  void do_list_voice_channels(handler<std::vector<voice_channel_record>> h) override;
 
   struct impl;
   std::shared_ptr<impl> impl_;

@@ -77,4 +77,69 @@ inline constexpr std::size_t max_flag_name = 64;
   return true;
 }
 
+/// An API token of the control API. The secret token itself is never
+/// stored: only its SHA-256 (`hash`), looked up when a request presents it.
+struct api_token_record {
+  std::string id;               ///< public id (1–32 characters of `a-z 0-9`), unique; used to list and revoke
+  std::uint64_t guild_id = 0;   ///< the one guild the token controls (non-zero)
+  std::uint64_t created_by = 0; ///< user id of the admin who created it (non-zero)
+  std::string hash;             ///< lowercase hex SHA-256 of the secret token (64 characters), unique
+  std::string label;            ///< free text, at most `api_token_limits::max_label` bytes, no control characters
+  timestamp created_at{};       ///< when it was created
+  timestamp expires_at{};       ///< when it stops working (after `created_at`)
+  bool revoked = false;         ///< revoked by an admin
+
+  /// True if the token may be used at `now`: not revoked and not expired.
+  [[nodiscard]] bool usable(timestamp now) const noexcept { return !revoked && now < expires_at; }
+
+  /// Member-wise equality.
+  friend bool operator==(const api_token_record&, const api_token_record&) = default;
+};
+
+/// Limits of API token records (violations are refused with `invalid_argument`).
+struct api_token_limits {
+  static constexpr std::size_t max_id = 32;        ///< characters of `api_token_record::id`
+  static constexpr std::size_t hash_length = 64;   ///< characters of `api_token_record::hash`
+  static constexpr std::size_t max_label = 64;     ///< bytes of `api_token_record::label`
+};
+
+/// True if `id` is a valid API token id (1–32 characters of `a-z 0-9`).
+[[nodiscard]] constexpr bool valid_api_token_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > api_token_limits::max_id) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+/// True if `hash` is a lowercase hex SHA-256 (exactly 64 characters of `0-9 a-f`).
+[[nodiscard]] constexpr bool valid_token_hash(std::string_view hash) noexcept {
+  if (hash.size() != api_token_limits::hash_length) return false;
+  for (char c : hash) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+/// True if `label` fits `api_token_limits::max_label` bytes and holds no
+/// ASCII control characters.
+[[nodiscard]] constexpr bool valid_token_label(std::string_view label) noexcept {
+  if (label.size() > api_token_limits::max_label) return false;
+  for (char c : label) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+/// The voice channel the bot was last in for a guild (to rejoin after a restart).
+struct voice_channel_record {
+  std::uint64_t guild_id = 0;    ///< the guild
+  std::uint64_t channel_id = 0;  ///< its voice channel
+  timestamp updated_at{};        ///< when it was saved
+
+  /// Member-wise equality.
+  friend bool operator==(const voice_channel_record&, const voice_channel_record&) = default;
+};
+
 }  // namespace musicbot::store

@@ -217,16 +217,117 @@ class flag_repository {
   virtual void do_list_flags(handler<std::vector<feature_flag>> h) = 0;
 };
 
-/// A complete store: all four repositories plus start-up (connect and
+/// API tokens of the control API (schema version 2). Tokens are stored by
+/// the SHA-256 of their secret only; each is scoped to one guild, expires,
+/// and can be revoked. A guild holds at most the backend's
+/// `max_tokens_per_guild` live (not revoked, not expired) tokens.
+class api_token_repository {
+ public:
+  virtual ~api_token_repository() = default;
+
+  /// Stores a new token. Creating first deletes the guild's dead (revoked or
+  /// expired) tokens, so a guild never holds more rows than the limit.
+  /// Errors: `invalid_argument` (id not `valid_api_token_id`, hash not
+  /// `valid_token_hash`, label not `valid_token_label`, guild or creator 0,
+  /// `expires_at` not after `created_at`), `already_exists` (id or hash
+  /// taken), `limit_reached` (the guild has `max_tokens_per_guild` live
+  /// tokens). Signature: `void(error_code)`.
+  template <class CompletionToken>
+  auto async_create_api_token(api_token_record token_record, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        [this](auto h, api_token_record r) { do_create_api_token(std::move(r), std::move(h)); }, token,
+        std::move(token_record));
+  }
+  /// The token whose hash is `hash`, whatever its state (check
+  /// `api_token_record::usable`); `std::nullopt` if none. Error
+  /// `invalid_argument` for a hash failing `valid_token_hash`.
+  /// Signature: `void(error_code, std::optional<api_token_record>)`.
+  template <class CompletionToken>
+  auto async_find_api_token_by_hash(std::string hash, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::optional<api_token_record>)>(
+        [this](auto h, std::string x) { do_find_api_token_by_hash(std::move(x), std::move(h)); }, token,
+        std::move(hash));
+  }
+  /// Revokes the guild's token `id` (idempotent); completes with whether the
+  /// guild has such a token. Error `invalid_argument` for an invalid id.
+  /// Signature: `void(error_code, bool)`.
+  template <class CompletionToken>
+  auto async_revoke_api_token(std::uint64_t guild_id, std::string id, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, bool)>(
+        [this](auto h, std::uint64_t g, std::string i) { do_revoke_api_token(g, std::move(i), std::move(h)); },
+        token, guild_id, std::move(id));
+  }
+  /// The guild's tokens (revoked and expired ones too, until pruned),
+  /// oldest first. Signature: `void(error_code, std::vector<api_token_record>)`.
+  template <class CompletionToken>
+  auto async_list_api_tokens(std::uint64_t guild_id, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<api_token_record>)>(
+        [this](auto h, std::uint64_t g) { do_list_api_tokens(g, std::move(h)); }, token, guild_id);
+  }
+  /// Deletes every token expired at `now` or revoked; completes with the
+  /// number deleted. Signature: `void(error_code, std::uint64_t)`.
+  template <class CompletionToken>
+  auto async_prune_api_tokens(timestamp now, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::uint64_t)>(
+        [this](auto h, timestamp t) { do_prune_api_tokens(t, std::move(h)); }, token, now);
+  }
+
+ protected:
+  /// Backend hook of async_create_api_token().
+  virtual void do_create_api_token(api_token_record token_record, void_handler h) = 0;
+  /// Backend hook of async_find_api_token_by_hash().
+  virtual void do_find_api_token_by_hash(std::string hash, handler<std::optional<api_token_record>> h) = 0;
+  /// Backend hook of async_revoke_api_token().
+  virtual void do_revoke_api_token(std::uint64_t guild_id, std::string id, handler<bool> h) = 0;
+  /// Backend hook of async_list_api_tokens().
+  virtual void do_list_api_tokens(std::uint64_t guild_id, handler<std::vector<api_token_record>> h) = 0;
+  /// Backend hook of async_prune_api_tokens().
+  virtual void do_prune_api_tokens(timestamp now, handler<std::uint64_t> h) = 0;
+};
+
+/// The voice channel the bot is in, per guild (schema version 2), so a
+/// restarted bot rejoins where it was and resumes playback.
+class voice_repository {
+ public:
+  virtual ~voice_repository() = default;
+
+  /// Saves the guild's voice channel; `channel_id` 0 deletes it (the bot
+  /// left). Error `invalid_argument` for guild 0. Signature: `void(error_code)`.
+  template <class CompletionToken>
+  auto async_save_voice_channel(std::uint64_t guild_id, std::uint64_t channel_id, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+        [this](auto h, std::uint64_t g, std::uint64_t c) { do_save_voice_channel(g, c, std::move(h)); }, token,
+        guild_id, channel_id);
+  }
+  /// Every saved voice channel, ordered by guild.
+  /// Signature: `void(error_code, std::vector<voice_channel_record>)`.
+  template <class CompletionToken>
+  auto async_list_voice_channels(CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<voice_channel_record>)>(
+        [this](auto h) { do_list_voice_channels(std::move(h)); }, token);
+  }
+
+ protected:
+  /// Backend hook of async_save_voice_channel().
+  virtual void do_save_voice_channel(std::uint64_t guild_id, std::uint64_t channel_id, void_handler h) = 0;
+  /// Backend hook of async_list_voice_channels().
+  virtual void do_list_voice_channels(handler<std::vector<voice_channel_record>> h) = 0;
+};
+
+/// A complete store: all six repositories plus start-up (connect and
 /// migrate). Both backends derive from it, so code (and the test suite) is
 /// written once against `database&`.
 class database : public settings_repository,
                  public queue_repository,
                  public audit_repository,
-                 public flag_repository {
+                 public flag_repository,
+                 public api_token_repository,
+                 public voice_repository {
  public:
-  /// The schema version this build writes and understands.
-  static constexpr int schema_version = 1;
+  /// The schema version this build writes and understands (1: settings,
+  /// queues, audit log, flags; 2: API tokens, voice channels). Databases at
+  /// an older version are migrated in place by async_start().
+  static constexpr int schema_version = 2;
 
   /// Opens / connects and applies pending migrations (in one transaction
   /// each, recorded in `schema_version`). Fails with `schema_too_new` if
