@@ -425,6 +425,25 @@ json::object control_impl::session_json(std::uint64_t guild, std::size_t page, s
   return o;
 }
 
+namespace {
+
+// True if `path` (as received) has the segments of route `pattern`.
+bool path_matches(std::string_view pattern, std::string_view path) {
+  while (!pattern.empty() && !path.empty()) {
+    const auto pn = pattern.find('/', 1);
+    const auto qn = path.find('/', 1);
+    const auto pseg = pattern.substr(1, pn == std::string_view::npos ? std::string_view::npos : pn - 1);
+    const auto qseg = path.substr(1, qn == std::string_view::npos ? std::string_view::npos : qn - 1);
+    const bool placeholder = pseg.size() > 2 && pseg.front() == '{' && pseg.back() == '}';
+    if (placeholder ? qseg.empty() : pseg != qseg) return false;
+    pattern = pn == std::string_view::npos ? std::string_view{} : pattern.substr(pn);
+    path = qn == std::string_view::npos ? std::string_view{} : path.substr(qn);
+  }
+  return pattern.empty() && path.empty();
+}
+
+}  // namespace
+
 void control_impl::add(api_route r) {
   route_list.push_back({r.method, r.pattern});
   auto shared = std::make_shared<api_route>(std::move(r));
@@ -657,6 +676,37 @@ void control_impl::register_routes() {
       if (!self) co_return error_response(503, "shutting_down", "the server is stopping");
       co_return self->preflight(req, methods);
     });
+  }
+
+  // JSON 404/405 for any other path under /api/v1 (the HTTP layer answers
+  // those in plain text). Registered last: real routes match first.
+  {
+    std::weak_ptr<control_impl> weak = weak_from_this();
+    std::string pattern = "/api/v1";
+    for (int depth = 1; depth <= 6; ++depth) {
+      pattern += "/{s" + std::to_string(depth) + "}";
+      for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+        server.route(method, pattern, [weak](net::server_request req) -> response_awaitable {
+          auto self = weak.lock();
+          if (!self) co_return error_response(503, "shutting_down", "the server is stopping");
+          std::string allow;
+          for (const auto& r : self->route_list) {
+            if (r.method == "OPTIONS" || !path_matches(r.pattern, req.path)) continue;
+            if (allow.find(r.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + r.method;
+          }
+          api_call c;
+          c.req = &req;
+          if (self->check_origin(req) == origin_check::allowed) {
+            c.cors.push_back({"Access-Control-Allow-Origin", std::string(*req.header("Origin"))});
+          }
+          auto res = allow.empty() ? error_response(404, "not_found", "no such API path")
+                                   : error_response(405, "method_not_allowed", "use " + allow + " here");
+          if (!allow.empty()) res.headers.push_back({"Allow", allow});
+          self->finish(res, c);
+          co_return res;
+        });
+      }
+    }
   }
 
   // The dashboard.

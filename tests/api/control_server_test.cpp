@@ -260,6 +260,19 @@ TEST_F(Api, InvalidBodiesListEveryBadField) {
   EXPECT_EQ(detail_fields(r), (std::set<std::string>{"size", "page"}));
 }
 
+TEST_F(Api, UnknownApiPathsGetJsonErrors) {
+  auto r = call("GET", "/api/v1/nothing/here");
+  EXPECT_EQ(r.status, 404U);
+  EXPECT_EQ(r.error(), "not_found");
+  r = call("POST", "/api/v1/guilds");
+  EXPECT_EQ(r.status, 405U);
+  EXPECT_EQ(r.error(), "method_not_allowed");
+  EXPECT_EQ(r.header("Allow"), "GET");
+  r = call("GET", g("/skip"));
+  EXPECT_EQ(r.status, 405U);
+  EXPECT_EQ(r.header("Allow"), "POST");
+}
+
 TEST_F(Api, UseCaseRefusalsMapToClearErrors) {
   auto r = call("POST", g("/skip"));
   EXPECT_EQ(r.status, 409U) << r.body;
