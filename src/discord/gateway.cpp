@@ -147,13 +147,19 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
     auto socket = ws;
     for (;;) {
       auto [ec, msg] = co_await socket->async_read(asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return end_from_close(ec);
+      if (ec) {
+        if (ec == net::error::message_too_large) co_return co_await too_large();
+        co_return end_from_close(ec);
+      }
       std::string_view text = msg.data;
       std::size_t readable = 0;
-      if (msg.binary && options.compress) {
+      const bool compressed = msg.binary && options.compress;
+      if (compressed) {
         auto r = inflater.feed(msg.data);
         if (!r) {
-          logger->warn("discord shard {}: zlib-stream error: {}", options.shard_id, r.error().message());
+          if (r.error() == error::message_too_large) co_return co_await too_large();
+          logger->warn("discord shard {}: zlib-stream error: {}; reconnecting to resume", options.shard_id,
+                       r.error().message());
           co_await close_socket(gateway_close::client_resumable, "inflate");
           co_return connection_end{close_action::resume, r.error()};
         }
@@ -162,6 +168,17 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
         readable = text.size() + json_padding;
       }
       if (auto perr = parser.parse_into(text, payload, readable)) {
+        ++status.malformed;
+        if (compressed) {
+          // Discord sends valid JSON; garbage out of the inflater means the
+          // stream lost or reordered bytes, and every later message would be
+          // garbage too. Resume on a fresh connection (and inflate context).
+          logger->warn("discord shard {}: inflated payload is malformed ({} bytes): {}; zlib-stream out of sync, "
+                       "reconnecting to resume",
+                       options.shard_id, text.size(), perr.message());
+          co_await close_socket(gateway_close::client_resumable, "corrupt stream");
+          co_return connection_end{close_action::resume, perr};
+        }
         logger->warn("discord shard {}: dropped malformed payload ({} bytes): {}", options.shard_id, text.size(),
                      perr.message());
         continue;
@@ -208,11 +225,13 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
       if (const auto* ready = std::get_if<ready_event>(&payload.event)) {
         session = shard_session{ready->session_id, ready->resume_gateway_url, payload.s.value_or(0)};
         ++status.identifies;
+        oversize_streak = 0;
         backoff.reset();
         set_state(shard_state::ready);
         logger->info("discord shard {}: ready ({} guilds)", options.shard_id, ready->guild_ids.size());
       } else if (std::holds_alternative<resumed_event>(payload.event)) {
         ++status.resumes;
+        oversize_streak = 0;
         backoff.reset();
         set_state(shard_state::ready);
         logger->info("discord shard {}: resumed at sequence {}", options.shard_id, last_seq.value_or(0));
@@ -244,6 +263,28 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
     auto sent = co_await send_now(ws, build_identify(id), false);
     if (sent) co_return connection_end{close_action::reidentify, sent};
     co_return std::nullopt;
+  }
+
+  // An inbound message over gateway_options::max_message_size: a clear error,
+  // then a new connection resuming the session (a transient oversize message,
+  // e.g. a huge GUILD_CREATE, is not silently skipped).
+  asio::awaitable<connection_end> too_large() {
+    ++status.oversized;
+    const auto ec = make_error_code(error::message_too_large);
+    if (++oversize_streak >= max_oversize_streak) {
+      // Every retry costs an IDENTIFY (or replays the same message): stop
+      // before the daily budget burns.
+      logger->error("discord shard {}: {} gateway messages in a row exceed max_message_size ({} bytes); stopping "
+                    "the shard (raise gateway_options::max_message_size)",
+                    options.shard_id, oversize_streak, options.max_message_size);
+      co_await close_socket(gateway_close::client_resumable, "message too large");
+      co_return connection_end{close_action::stop, ec};
+    }
+    logger->error("discord shard {}: a gateway message exceeds max_message_size ({} bytes); reconnecting to "
+                  "resume (raise gateway_options::max_message_size if this repeats)",
+                  options.shard_id, options.max_message_size);
+    co_await close_socket(gateway_close::client_resumable, "message too large");
+    co_return connection_end{close_action::resume, ec};
   }
 
   connection_end end_from_close(error_code ec) {
@@ -368,6 +409,8 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
   std::optional<std::int64_t> last_seq;
   std::chrono::steady_clock::time_point hello_deadline{};
   shard_status status;
+  static constexpr int max_oversize_streak = 3;
+  int oversize_streak = 0;  // oversize messages since the last READY/RESUMED
   bool running = false;
   bool stopping = false;
 };

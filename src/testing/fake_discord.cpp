@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -19,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <tuple>
 #include <unordered_map>
 
 namespace musicbot::testing {
@@ -93,7 +95,18 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<session> sess;
     clock_type::time_point last_heartbeat = clock_type::now();
     std::deque<clock_type::time_point> sent_log;  // client send rate (120/60 s)
-    bool closed = false;
+    // Outbound messages in send order, handed to the socket one at a time by
+    // pump(). Never dropped silently: with zlib-stream one lost message
+    // desynchronizes the client's inflate window for the rest of the
+    // connection. A close frame is queued behind the messages sent before it.
+    struct outgoing {
+      std::string text;
+      bool is_close = false;
+      std::uint16_t code = 0;
+    };
+    std::deque<outgoing> outbox;
+    bool pumping = false;
+    bool closed = false;  // no new message accepted (close queued or connection gone)
   };
 
   struct session {
@@ -135,17 +148,56 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
 
   void send(const std::shared_ptr<connection>& c, std::string text) {
     if (c->closed) return;
-    if (c->compress) {
-      c->ws.async_write(net::websocket_message{c->zlib.compress(text), true}, asio::detached);
-    } else {
-      c->ws.async_write(std::move(text), asio::detached);
+    if (c->outbox.size() >= options.max_pending_sends) {
+      // A client this far behind would be disconnected by Discord too.
+      spdlog::warn("fake discord: {} messages pending for a client that does not read; closing", c->outbox.size());
+      return close(c, 4000, "Unknown error");
     }
+    c->outbox.push_back({std::move(text), false, 0});
+    start_pump(c);
   }
 
   void close(const std::shared_ptr<connection>& c, std::uint16_t code, std::string reason) {
     if (c->closed) return;
     c->closed = true;
-    c->ws.async_close(code, std::move(reason), asio::detached);
+    c->outbox.push_back({std::move(reason), true, code});
+    start_pump(c);
+  }
+
+  void start_pump(const std::shared_ptr<connection>& c) {
+    if (c->pumping) return;
+    c->pumping = true;
+    asio::co_spawn(server.get_executor(), pump(c), asio::detached);
+  }
+
+  // Writes the outbox in order, one message in flight at a time, compressing
+  // at write time so the zlib stream follows the wire order exactly.
+  static asio::awaitable<void> pump(std::shared_ptr<connection> c) {
+    // Named locals only around co_await: GCC 12 may destroy temporaries of a
+    // full-expression containing co_await twice.
+    while (!c->outbox.empty()) {
+      connection::outgoing item = std::move(c->outbox.front());
+      c->outbox.pop_front();
+      if (item.is_close) {
+        auto [ec] = co_await c->ws.async_close(item.code, std::move(item.text), asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+        break;
+      }
+      net::websocket_message msg;
+      if (c->compress) {
+        msg.data = c->zlib.compress(item.text);
+        msg.binary = true;
+      } else {
+        msg.data = std::move(item.text);
+      }
+      auto [ec] = co_await c->ws.async_write(std::move(msg), asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        c->closed = true;  // the connection is gone: the rest cannot be delivered in order
+        break;
+      }
+    }
+    c->outbox.clear();
+    c->pumping = false;
   }
 
   // Appends a dispatch to the session's log and sends it if connected.

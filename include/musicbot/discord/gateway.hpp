@@ -63,7 +63,18 @@ struct gateway_options {
   std::uint32_t shard_count = 1;                    ///< total shards
   std::uint32_t intents = intents::music_bot_default;  ///< 129 by default
   bool compress = true;                             ///< `compress=zlib-stream`
-  std::size_t max_message_size = std::size_t{16} << 20;  ///< inflated message cap
+  /// Cap on one inbound gateway message, in bytes, applied to the WebSocket
+  /// message, to the compressed bytes buffered until the zlib-stream suffix
+  /// and to the inflated JSON. The default (16 MiB) leaves ample room: READY
+  /// grows by ~45 bytes per guild (~115 KiB at 2,500 guilds, the most a
+  /// shard may hold) and a very large GUILD_CREATE is a few MiB. A message
+  /// over the cap is never skipped silently: it is logged as an error,
+  /// counted in shard_status::oversized, recorded as
+  /// error::message_too_large and the shard reconnects (Discord replays the
+  /// message on resume). After 3 such messages in a row with no READY or
+  /// RESUMED in between, the shard stops with error::message_too_large
+  /// instead of spending its daily identify budget: raise the cap.
+  std::size_t max_message_size = std::size_t{16} << 20;
   std::chrono::milliseconds connect_timeout{10'000};     ///< WebSocket connect + upgrade
   std::chrono::milliseconds hello_timeout{20'000};       ///< HELLO must arrive within this
   net::backoff_options reconnect_backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60'000),
@@ -87,6 +98,8 @@ struct shard_status {
   std::uint64_t reconnects = 0;                      ///< connections after the first
   std::uint64_t zombies = 0;                         ///< zombie connections detected
   std::uint64_t events = 0;                          ///< dispatches received
+  std::uint64_t malformed = 0;                       ///< payloads that were not valid gateway JSON
+  std::uint64_t oversized = 0;                       ///< messages over gateway_options::max_message_size
 };
 
 /// One gateway connection (one shard), reconnecting until stopped.

@@ -33,6 +33,11 @@ struct fake_discord_options {
   bool ack_heartbeats = true;           ///< false: never ACK (zombie tests)
   bool allow_privileged_intents = false;  ///< false: privileged intents → close 4014
   std::size_t replay_buffer = 1000;     ///< events kept per session for RESUME replay
+  /// Messages queued for one connection and not yet written to its socket
+  /// (the startup burst is READY + one GUILD_CREATE per guild, up to 2,501).
+  /// Messages are never dropped: past this bound the connection is closed
+  /// with 4000, as Discord drops a client that does not read.
+  std::size_t max_pending_sends = 100'000;
   std::uint64_t bot_user_id = 1173917793654013952ull;    ///< READY user id = application id
   std::string voice_endpoint = "voice.fake.invalid:443"; ///< VOICE_SERVER_UPDATE endpoint
   // REST
