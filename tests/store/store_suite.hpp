@@ -650,6 +650,37 @@ TYPED_TEST_P(StoreSuite, ApiTokensPerGuildAreBounded) {
                     .second));
 }
 
+TYPED_TEST_P(StoreSuite, ConcurrentTokenCreationsNeverExceedTheLimit) {
+  options opts;
+  opts.max_tokens_per_guild = 3;
+  opts.clock = [] { return ms::timestamp(std::chrono::milliseconds(5'000)); };
+  auto db = this->open(opts);
+  constexpr int n = 12;
+  int done = 0;
+  int created = 0;
+  int refused = 0;
+  for (int i = 0; i < n; ++i) {
+    db->async_create_api_token(make_token("c" + std::to_string(i), 4), [&](error_code ec) {
+      ++done;
+      if (!ec) ++created;
+      if (ec == ms::error::limit_reached) ++refused;
+    });
+  }
+  bool all = false;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  this->io_.restart();
+  while (!all && std::chrono::steady_clock::now() < deadline) {
+    this->io_.run_one_for(50ms);
+    all = done == n;
+  }
+  ASSERT_EQ(done, n);
+  EXPECT_EQ(created, 3);
+  EXPECT_EQ(refused, n - 3);
+  EXPECT_EQ((this->template run<std::vector<ms::api_token_record>>([&](auto cb) { db->async_list_api_tokens(4, cb); })
+                 .second.size()),
+            3u);
+}
+
 TYPED_TEST_P(StoreSuite, VoiceChannels) {
   auto& db = *this->db_;
   auto save = [&](std::uint64_t guild, std::uint64_t channel) {
@@ -877,6 +908,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreSuite, StartAppliesSchemaAndIsIdempotent, Opera
                             AuditRetentionIsAutomatic, FeatureFlags, ManyConcurrentOperationsAllComplete,
                             CompletionTokensCoroutineAndStrand, TwoWritersNeverShareAVersion,
                             KilledWriterLosesNothingCommitted, ApiTokensLifecycle, ApiTokenInputIsValidated,
-                            ApiTokensPerGuildAreBounded, VoiceChannels, UpgradesVersion1DatabaseInPlace);
+                            ApiTokensPerGuildAreBounded, ConcurrentTokenCreationsNeverExceedTheLimit,
+                            VoiceChannels, UpgradesVersion1DatabaseInPlace);
 
 }  // namespace store_suite
