@@ -3,6 +3,7 @@
 #include <musicbot/lavalink/node.hpp>
 #include <musicbot/lavalink/node_pool.hpp>
 #include <musicbot/lavalink/node_selection.hpp>
+#include <musicbot/lavalink/observer.hpp>
 #include <musicbot/net/websocket_client.hpp>
 
 #include "logging.hpp"
@@ -45,6 +46,8 @@ rest_options make_rest_options(const node_options& o) {
   r.password = o.password;
   r.timeout = o.request_timeout;
   r.logger = o.logger;
+  r.observer = o.observer;
+  r.node_name = o.name;
   return r;
 }
 
@@ -89,7 +92,9 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
 
   void set_state(node_state s, bool resumed = false) {
     if (state == s && s != node_state::connected) return;
+    const node_state from = state;
     state = s;
+    if (options.observer) options.observer->on_node_state(options.name, from, s);
     logger->info("lavalink node {}: {}{}", options.name, to_string(s),
                  s == node_state::connected ? (resumed ? " (session resumed)" : " (new session)") : "");
     if (on_state && owner != nullptr) on_state(*owner, s, resumed);
@@ -163,6 +168,7 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
       logger->warn("lavalink node {}: socket lost{}", options.name,
                    reason ? fmt::format(" (close {} {})", reason->code, reason->reason) : std::string());
       ++reconnects;
+      if (options.observer) options.observer->on_reconnect(options.name);
       if (!lost_at || state == node_state::connected) lost_at = clock_type::now();
       if (state != node_state::down) set_state(node_state::reconnecting);
       co_await wait(backoff.next());
@@ -179,9 +185,12 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
       if (!parsed) {
         logger->warn("lavalink node {}: unparsable message ({}), {} bytes", options.name,
                      parsed.error().message(), msg.data.size());
+        if (options.observer) options.observer->on_invalid_message(options.name);
         continue;
       }
+      if (options.observer) options.observer->on_message(options.name, *parsed);
       if (auto* ready = std::get_if<ready_op>(&*parsed)) {
+        const bool had_session = !session_id.empty();
         session_id = ready->session_id;
         backoff.reset();
         if (options.resume) {
@@ -192,6 +201,7 @@ class node_impl : public std::enable_shared_from_this<node_impl> {
         }
         if (stopping) co_return;
         set_state(node_state::connected, ready->resumed);
+        if (had_session && options.observer) options.observer->on_session_restored(options.name, ready->resumed);
       } else if (auto* st = std::get_if<stats_op>(&*parsed)) {
         stats = st->stats;
       }
@@ -277,6 +287,21 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
         options(std::move(o)),
         logger(options.logger ? options.logger : default_logger()),
         bridge(options.user_id) {}
+
+  // Keeps the per-node player counts (and the observer) in step with the
+  // records: every change of a record's node goes through here.
+  void assign_node(player_record& rec, const std::string& name) {
+    if (rec.node == name) return;
+    if (!rec.node.empty()) count_player(rec.node, -1);
+    rec.node = name;
+    if (!rec.node.empty()) count_player(rec.node, +1);
+  }
+
+  void count_player(const std::string& name, int delta) {
+    auto& count = players_on[name];
+    count = delta > 0 ? count + 1 : (count > 0 ? count - 1 : 0);
+    if (options.observer) options.observer->on_node_players(name, count);
+  }
 
   node* find(std::string_view name) {
     for (auto& n : nodes) {
@@ -394,7 +419,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       co_return std::pair{make_error_code(error::invalid_value), player{}};
     }
     auto& rec = players[guild];
-    rec.node = node_name;
+    assign_node(rec, node_name);
     apply(rec, u, p);
     co_return std::pair{ec_t{}, std::move(p)};
   }
@@ -425,16 +450,19 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     if (it == players.end()) co_return make_error_code(error::player_not_found);
     if (ec) {
       logger->warn("lavalink: moving player of guild {} from {} to {} failed: {}", guild, from, to, ec.message());
+      if (options.observer) options.observer->on_player_move_failed(from, reason);
       co_return ec;
     }
-    it->second.node = to;
+    assign_node(it->second, to);
     apply(it->second, u, p);
     ++move_count;
     logger->info("lavalink: player of guild {} moved from {} to {} at {} ms", guild, from, to, position);
     if (node* old = find(from); old != nullptr && old->available()) {
       old->rest().async_destroy_player(old->session_id(), guild, asio::detached);
     }
-    if (on_moved) on_moved(player_moved{guild, from, to, position, reason});
+    const player_moved moved{guild, from, to, position, reason};
+    if (options.observer) options.observer->on_player_moved(moved);
+    if (on_moved) on_moved(moved);
     co_return ec_t{};
   }
 
@@ -446,6 +474,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       if (target == nullptr) {
         logger->error("lavalink: no node available for the player of guild {} (node {} {})", guild, name,
                       reason == move_reason::drain ? "draining" : "down");
+        if (options.observer) options.observer->on_player_move_failed(name, reason);
         continue;
       }
       asio::co_spawn(executor, move(guild, target, reason), asio::detached);
@@ -528,6 +557,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       co_return ec_t{};
     }
     node* n = find(it->second.node);
+    assign_node(it->second, std::string());
     players.erase(it);
     if (n == nullptr || !n->available()) co_return ec_t{};
     auto [ec, reply] = co_await n->rest().async_destroy_player(n->session_id(), guild,
@@ -542,6 +572,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
   std::vector<std::unique_ptr<node>> nodes;
   std::set<std::string, std::less<>> drained;
   std::unordered_map<std::string, player_record> players;
+  std::unordered_map<std::string, std::size_t> players_on;  // per node name (configured: bounded)
   std::unordered_map<std::string, int> creations;  // guilds whose first update is in flight
   std::set<std::string, std::less<>> cancelled;     // ... and destroyed meanwhile
   voice_bridge bridge;
@@ -575,6 +606,7 @@ node& node_pool::add_node(node_options options) {
     options.client_name = impl_->options.client_name;
   }
   if (!options.logger) options.logger = impl_->logger;
+  if (!options.observer) options.observer = impl_->options.observer;
   auto n = std::make_unique<node>(impl_->executor, std::move(options));
   std::weak_ptr<detail::pool_impl> weak = impl_;
   n->on_message([weak](node& source, const message& m) {

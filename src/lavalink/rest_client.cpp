@@ -1,7 +1,10 @@
 #include <musicbot/lavalink/rest_client.hpp>
+#include <musicbot/lavalink/observer.hpp>
+#include <musicbot/net/error.hpp>
 
 #include "logging.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +12,39 @@
 #include <chrono>
 
 namespace musicbot::lavalink {
+
+std::string_view to_string(rest_operation operation) noexcept {
+  switch (operation) {
+    case rest_operation::load_tracks: return "load_tracks";
+    case rest_operation::decode_track: return "decode_track";
+    case rest_operation::decode_tracks: return "decode_tracks";
+    case rest_operation::get_players: return "get_players";
+    case rest_operation::get_player: return "get_player";
+    case rest_operation::update_player: return "update_player";
+    case rest_operation::destroy_player: return "destroy_player";
+    case rest_operation::update_session: return "update_session";
+    case rest_operation::info: return "info";
+    case rest_operation::version: return "version";
+    case rest_operation::stats: return "stats";
+    case rest_operation::route_planner_status: return "route_planner_status";
+    case rest_operation::unmark_address: return "unmark_address";
+    case rest_operation::unmark_all: return "unmark_all";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(rest_outcome outcome) noexcept {
+  switch (outcome) {
+    case rest_outcome::success: return "success";
+    case rest_outcome::client_error: return "client_error";
+    case rest_outcome::server_error: return "server_error";
+    case rest_outcome::timeout: return "timeout";
+    case rest_outcome::network_error: return "network_error";
+    case rest_outcome::breaker_open: return "breaker_open";
+    case rest_outcome::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
 
 namespace detail {
 boost::system::result<load_result> parse_reply(std::string_view body, const load_result*) {
@@ -61,7 +97,29 @@ struct call_state {
   std::chrono::steady_clock::time_point start;
   std::string method;
   std::string target;
+  rest_operation op = rest_operation::info;
+  std::shared_ptr<observer> watcher;  // may outlive the client
+  std::string node_name;
+
+  void report(rest_outcome outcome, std::chrono::steady_clock::duration elapsed) const {
+    if (watcher) {
+      watcher->on_rest_request(node_name, op, outcome,
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
+    }
+  }
 };
+
+rest_outcome outcome_of(boost::system::error_code ec) {
+  if (ec == boost::asio::error::operation_aborted) return rest_outcome::cancelled;
+  if (ec == net::error::timeout || ec == boost::asio::error::timed_out) return rest_outcome::timeout;
+  return rest_outcome::network_error;
+}
+
+rest_outcome outcome_of(unsigned status) {
+  if (status >= 200 && status < 300) return rest_outcome::success;
+  if (status >= 400 && status < 500) return rest_outcome::client_error;
+  return rest_outcome::server_error;
+}
 
 }  // namespace
 
@@ -124,10 +182,15 @@ void rest_client::post_error(boost::system::error_code ec, raw_handler handler) 
   boost::asio::post(executor_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, std::string{}); });
 }
 
-void rest_client::initiate(std::string method, std::string target, std::string body, raw_handler handler) {
+void rest_client::initiate(rest_operation op, std::string method, std::string target, std::string body,
+                           raw_handler handler) {
   auto permit = breaker_->try_acquire();
   if (!permit) {
     logger_->warn("lavalink REST {} {}: circuit breaker open", method, target);
+    if (options_.observer) {
+      options_.observer->on_rest_request(options_.node_name, op, rest_outcome::breaker_open,
+                                         std::chrono::nanoseconds::zero());
+    }
     post_error(error::breaker_open, std::move(handler));
     return;
   }
@@ -140,9 +203,10 @@ void rest_client::initiate(std::string method, std::string target, std::string b
     net::set_header(req.headers, "Content-Type", "application/json");
     req.body = std::move(body);
   }
-  auto state = std::make_shared<call_state>(call_state{
-      breaker_, std::move(permit), std::chrono::steady_clock::now(),
-      std::move(method), std::move(target)});
+  auto state = std::make_shared<call_state>(call_state{breaker_, std::move(permit),
+                                                      std::chrono::steady_clock::now(), std::move(method),
+                                                      std::move(target), op, options_.observer,
+                                                      options_.node_name});
   auto slot = boost::asio::get_associated_cancellation_slot(handler);
   http_->async_request(
       std::move(req),
@@ -152,11 +216,13 @@ void rest_client::initiate(std::string method, std::string target, std::string b
             const auto elapsed = std::chrono::steady_clock::now() - state->start;
             if (!*alive) {  // the client is gone: report without touching it
               state->permit.release();
+              state->report(rest_outcome::cancelled, elapsed);
               std::move(h)(ec ? ec : make_error_code(error::not_connected), std::string{});
               return;
             }
             if (ec) {
               state->permit.failure(elapsed);
+              state->report(outcome_of(ec), elapsed);
               logger_->warn("lavalink REST {} {} failed: {}", state->method, state->target, ec.message());
               std::move(h)(ec, std::string{});
               return;
@@ -166,6 +232,7 @@ void rest_client::initiate(std::string method, std::string target, std::string b
             } else {
               state->permit.success(elapsed);
             }
+            state->report(outcome_of(resp.status), elapsed);
             if (resp.status >= 200 && resp.status < 300) {
               std::move(h)(boost::system::error_code{}, std::move(resp.body));
               return;

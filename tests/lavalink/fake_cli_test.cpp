@@ -31,7 +31,7 @@ TEST(fake_lavalink_cli, serves_a_real_client_and_stops_on_sigterm) {
     return pred();
   };
   {
-    ll::node_pool pool(io.get_executor(), ll::pool_options{"99", "cli-test/1", std::nullopt, 1000, nullptr});
+    ll::node_pool pool(io.get_executor(), ll::pool_options{"99", "cli-test/1", std::nullopt, 1000, nullptr, nullptr});
     ll::node_options node;
     node.name = "cli";
     node.url = "http://127.0.0.1:" + std::to_string(port);

@@ -24,6 +24,8 @@ class logger;
 
 namespace musicbot::lavalink {
 
+class observer;
+
 namespace detail {
 class node_impl;
 }  // namespace detail
@@ -47,6 +49,7 @@ struct node_options {
   std::chrono::milliseconds idle_timeout{150'000}; ///< a socket silent this long is dropped and reconnected (stats come every minute); 0 disables
   std::size_t max_message_bytes = 4u * 1024u * 1024u; ///< largest accepted WebSocket message
   std::shared_ptr<spdlog::logger> logger;              ///< logger; default "musicbot.lavalink"
+  std::shared_ptr<lavalink::observer> observer;        ///< told about states, messages, reconnects, resumes and REST calls (optional)
 };
 
 /// Connection state of a node.

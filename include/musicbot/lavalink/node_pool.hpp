@@ -26,6 +26,8 @@ class logger;
 
 namespace musicbot::lavalink {
 
+class observer;
+
 namespace detail {
 class pool_impl;
 }  // namespace detail
@@ -67,6 +69,9 @@ struct pool_options {
   std::optional<std::string> region;         ///< preferred region tag for new players
   std::size_t max_players = 250'000;         ///< cap on tracked players
   std::shared_ptr<spdlog::logger> logger;    ///< logger; default "musicbot.lavalink"
+  /// told about player counts and moves, and handed to every node added
+  /// without an observer of its own (optional; see observer.hpp, metrics.hpp)
+  std::shared_ptr<lavalink::observer> observer;
 };
 
 /// A pool of Lavalink nodes with players that survive node loss.

@@ -30,6 +30,42 @@ class logger;
 
 namespace musicbot::lavalink {
 
+class observer;
+
+/// The REST operations, a fixed set (a metrics label).
+enum class rest_operation {
+  load_tracks,           ///< GET /v4/loadtracks
+  decode_track,          ///< GET /v4/decodetrack
+  decode_tracks,         ///< POST /v4/decodetracks
+  get_players,           ///< GET /v4/sessions/{id}/players
+  get_player,            ///< GET /v4/sessions/{id}/players/{guild}
+  update_player,         ///< PATCH /v4/sessions/{id}/players/{guild}
+  destroy_player,        ///< DELETE /v4/sessions/{id}/players/{guild}
+  update_session,        ///< PATCH /v4/sessions/{id}
+  info,                  ///< GET /v4/info
+  version,               ///< GET /version
+  stats,                 ///< GET /v4/stats
+  route_planner_status,  ///< GET /v4/routeplanner/status
+  unmark_address,        ///< POST /v4/routeplanner/free/address
+  unmark_all,            ///< POST /v4/routeplanner/free/all
+};
+
+/// How a REST request ended, a fixed set (a metrics label).
+enum class rest_outcome {
+  success,        ///< a 2xx answer
+  client_error,   ///< a 4xx answer
+  server_error,   ///< a 5xx answer (or another non-2xx status)
+  timeout,        ///< no answer within the request timeout
+  network_error,  ///< connection refused, reset, TLS failure, ...
+  breaker_open,   ///< refused locally by the node's circuit breaker
+  cancelled,      ///< cancelled by the caller or the client's destruction
+};
+
+/// Name of an operation ("load_tracks", ...), as used in metric labels.
+[[nodiscard]] std::string_view to_string(rest_operation operation) noexcept;
+/// Name of an outcome ("success", ...), as used in metric labels.
+[[nodiscard]] std::string_view to_string(rest_outcome outcome) noexcept;
+
 /// Settings of a rest_client.
 struct rest_options {
   std::string base_url;           ///< `http://host:port` or `https://host:port`
@@ -38,6 +74,8 @@ struct rest_options {
   std::size_t max_connections = 4;          ///< keep-alive pool size
   core::circuit_breaker_config breaker = core::circuit_breaker_config::lavalink(); ///< breaker settings (default: the `lavalink` preset)
   std::shared_ptr<spdlog::logger> logger;   ///< logger; default "musicbot.lavalink"
+  std::shared_ptr<lavalink::observer> observer; ///< told about every request (optional)
+  std::string node_name;                    ///< the node's name, passed to the observer
 };
 
 /// Result of a raw call: the status and body of a 2xx answer.
@@ -89,31 +127,31 @@ class rest_client {
   /// `GET /v4/loadtracks?identifier=...`. Completion: `void(error_code, load_result)`.
   template <class Token>
   auto async_load_tracks(std::string identifier, Token&& token) {
-    return call<load_result>("GET", "/v4/loadtracks?identifier=" + url_encode(identifier), {},
+    return call<load_result>(rest_operation::load_tracks, "GET", "/v4/loadtracks?identifier=" + url_encode(identifier), {},
                              std::forward<Token>(token));
   }
   /// `GET /v4/decodetrack?encodedTrack=...`. Completion: `void(error_code, track)`.
   template <class Token>
   auto async_decode_track(std::string encoded, Token&& token) {
-    return call<track>("GET", "/v4/decodetrack?encodedTrack=" + url_encode(encoded), {},
+    return call<track>(rest_operation::decode_track, "GET", "/v4/decodetrack?encodedTrack=" + url_encode(encoded), {},
                        std::forward<Token>(token));
   }
   /// `POST /v4/decodetracks`. Completion: `void(error_code, std::vector<track>)`.
   template <class Token>
   auto async_decode_tracks(const std::vector<std::string>& encoded, Token&& token) {
-    return call<std::vector<track>>("POST", "/v4/decodetracks", json_array(encoded),
+    return call<std::vector<track>>(rest_operation::decode_tracks, "POST", "/v4/decodetracks", json_array(encoded),
                                     std::forward<Token>(token));
   }
   /// `GET /v4/sessions/{session}/players`. Completion: `void(error_code, std::vector<player>)`.
   template <class Token>
   auto async_get_players(std::string_view session_id, Token&& token) {
-    return call<std::vector<player>>("GET", session_path(session_id) + "/players", {},
+    return call<std::vector<player>>(rest_operation::get_players, "GET", session_path(session_id) + "/players", {},
                                      std::forward<Token>(token));
   }
   /// `GET /v4/sessions/{session}/players/{guild}`. Completion: `void(error_code, player)`.
   template <class Token>
   auto async_get_player(std::string_view session_id, std::string_view guild_id, Token&& token) {
-    return call<player>("GET", player_path(session_id, guild_id), {}, std::forward<Token>(token));
+    return call<player>(rest_operation::get_player, "GET", player_path(session_id, guild_id), {}, std::forward<Token>(token));
   }
   /// `PATCH /v4/sessions/{session}/players/{guild}?noReplace=...`.
   /// The update is validated first (exclusive fields, channelId, ranges).
@@ -124,50 +162,50 @@ class rest_client {
     auto body = serialize_update(update);
     std::string target = player_path(session_id, guild_id) + (no_replace ? "?noReplace=true" : "?noReplace=false");
     if (!body) return fail<player>(body.error(), std::forward<Token>(token));
-    return call<player>("PATCH", std::move(target), std::move(*body), std::forward<Token>(token));
+    return call<player>(rest_operation::update_player, "PATCH", std::move(target), std::move(*body), std::forward<Token>(token));
   }
   /// `DELETE /v4/sessions/{session}/players/{guild}`. Completion: `void(error_code, rest_reply)`.
   template <class Token>
   auto async_destroy_player(std::string_view session_id, std::string_view guild_id, Token&& token) {
-    return call<rest_reply>("DELETE", player_path(session_id, guild_id), {}, std::forward<Token>(token));
+    return call<rest_reply>(rest_operation::destroy_player, "DELETE", player_path(session_id, guild_id), {}, std::forward<Token>(token));
   }
   /// `PATCH /v4/sessions/{session}`. Completion: `void(error_code, session_info)`.
   template <class Token>
   auto async_update_session(std::string_view session_id, const session_update& update, Token&& token) {
-    return call<session_info>("PATCH", session_path(session_id), serialize_session(update),
+    return call<session_info>(rest_operation::update_session, "PATCH", session_path(session_id), serialize_session(update),
                               std::forward<Token>(token));
   }
   /// `GET /v4/info`. Completion: `void(error_code, node_info)`.
   template <class Token>
   auto async_info(Token&& token) {
-    return call<node_info>("GET", "/v4/info", {}, std::forward<Token>(token));
+    return call<node_info>(rest_operation::info, "GET", "/v4/info", {}, std::forward<Token>(token));
   }
   /// `GET /version` (plain text). Completion: `void(error_code, std::string)`.
   template <class Token>
   auto async_version(Token&& token) {
-    return call<std::string>("GET", "/version", {}, std::forward<Token>(token));
+    return call<std::string>(rest_operation::version, "GET", "/version", {}, std::forward<Token>(token));
   }
   /// `GET /v4/stats`. Completion: `void(error_code, node_stats)`.
   template <class Token>
   auto async_stats(Token&& token) {
-    return call<node_stats>("GET", "/v4/stats", {}, std::forward<Token>(token));
+    return call<node_stats>(rest_operation::stats, "GET", "/v4/stats", {}, std::forward<Token>(token));
   }
   /// `GET /v4/routeplanner/status`; 204 (no planner) gives an empty status.
   /// Completion: `void(error_code, route_planner_status)`.
   template <class Token>
   auto async_route_planner_status(Token&& token) {
-    return call<route_planner_status>("GET", "/v4/routeplanner/status", {}, std::forward<Token>(token));
+    return call<route_planner_status>(rest_operation::route_planner_status, "GET", "/v4/routeplanner/status", {}, std::forward<Token>(token));
   }
   /// `POST /v4/routeplanner/free/address`. Completion: `void(error_code, rest_reply)`.
   template <class Token>
   auto async_unmark_address(std::string_view address, Token&& token) {
-    return call<rest_reply>("POST", "/v4/routeplanner/free/address", address_body(address),
+    return call<rest_reply>(rest_operation::unmark_address, "POST", "/v4/routeplanner/free/address", address_body(address),
                             std::forward<Token>(token));
   }
   /// `POST /v4/routeplanner/free/all`. Completion: `void(error_code, rest_reply)`.
   template <class Token>
   auto async_unmark_all(Token&& token) {
-    return call<rest_reply>("POST", "/v4/routeplanner/free/all", {}, std::forward<Token>(token));
+    return call<rest_reply>(rest_operation::unmark_all, "POST", "/v4/routeplanner/free/all", {}, std::forward<Token>(token));
   }
 
   /// The parsed body of the last non-2xx answer (diagnostics).
@@ -186,9 +224,9 @@ class rest_client {
   using raw_handler = boost::asio::any_completion_handler<void(boost::system::error_code, std::string)>;
 
   template <class T, class Token>
-  auto call(std::string method, std::string target, std::string body, Token&& token) {
+  auto call(rest_operation op, std::string method, std::string target, std::string body, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, T)>(
-        [this](auto handler, std::string m, std::string t, std::string b) {
+        [this, op](auto handler, std::string m, std::string t, std::string b) {
           auto slot = boost::asio::get_associated_cancellation_slot(handler);
           auto done = [h = std::move(handler)](boost::system::error_code ec, std::string reply) mutable {
             if (ec) {
@@ -202,7 +240,7 @@ class rest_client {
             }
             std::move(h)(boost::system::error_code{}, std::move(*parsed));
           };
-          initiate(std::move(m), std::move(t), std::move(b),
+          initiate(op, std::move(m), std::move(t), std::move(b),
                    boost::asio::bind_cancellation_slot(slot, std::move(done)));
         },
         token, std::move(method), std::move(target), std::move(body));
@@ -219,7 +257,8 @@ class rest_client {
         token, ec);
   }
 
-  void initiate(std::string method, std::string target, std::string body, raw_handler handler);
+  void initiate(rest_operation op, std::string method, std::string target, std::string body,
+                raw_handler handler);
   void post_error(boost::system::error_code ec, raw_handler handler);
   static boost::system::result<std::string> serialize_update(const player_update& update);
   static std::string serialize_session(const session_update& update);
