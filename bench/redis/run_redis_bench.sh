@@ -11,7 +11,8 @@
 # How the comparison is kept fair:
 # - one server, started here, for both sides; the two sides run one after
 #   the other, never at the same time, depth by depth (so machine load
-#   drifts as little as possible between the two numbers of a ratio);
+#   drifts as little as possible between the two numbers of a ratio), in
+#   REDIS_BENCH_ROUNDS (3) interleaved rounds whose medians are printed;
 # - the same pipeline depth N and one connection on both sides:
 #   musicbot keeps N decisions (or INCRs) in flight on its one connection,
 #   `redis-benchmark -P N -c 1` keeps N INCRs in flight on its one;
@@ -28,7 +29,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bench=${1:-${MUSICBOT_BUILD_DIR:-$root/build}/bench/redis/musicbot_bench_redis}
 requests=${REDIS_BENCH_REQUESTS:-200000}
-min_time=${REDIS_BENCH_MIN_TIME:-1}
+min_time=${REDIS_BENCH_MIN_TIME:-0.5}
+rounds=${REDIS_BENCH_ROUNDS:-3}
 
 for tool in redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "run_redis_bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -74,7 +76,12 @@ ours() {
 # usec_per_call of a command from INFO commandstats.
 usec() { cli info commandstats | tr -d '\r' | awk -F'[=,]' -v c="cmdstat_$1:calls" '$1 == c { print $6 }'; }
 # redis-benchmark requests per second (column 2 of its CSV line).
-rb() { redis-benchmark -p "$port" -n "$requests" --csv "$@" 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"'; }
+# Requests scale with the depth (a depth-1 run is round-trip bound: fewer).
+rb() {
+  local n=$((requests * depth / 64))
+  [ "$n" -ge 20000 ] || n=20000
+  redis-benchmark -p "$port" -n "$n" --csv "$@" 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"'
+}
 
 # The limiter's script, for redis-benchmark (one decision per EVALSHA).
 gcra=$(sed -n '/R"lua(/,/)lua"/p' "$root/src/redis/rate_limiter.cpp" | sed '1d;$d')
@@ -84,18 +91,26 @@ noop_sha=$(cli script load "return 1")
 printf '\n%-5s %10s %10s %10s | %10s %10s %10s %10s | %8s %8s %8s | %9s %9s %6s\n' \
   depth lim/s lim1key/s incr/s rb-incr/s rb-incr-r/s rb-noop/s rb-gcra/s \
   lim/rb 1key/rb incr/rb srv-us/dec srv-us/incr load1
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for depth in 1 16 64; do
-  cli config resetstat >/dev/null
-  lim=$(ours "BM_redis_limiter_decisions/pipeline:$depth")
-  lim_us=$(usec evalsha)
-  one=$(ours "BM_redis_limiter_decisions_one_key/pipeline:$depth")
-  cli config resetstat >/dev/null
-  inc=$(ours "BM_redis_incr/pipeline:$depth")
-  inc_us=$(usec incr)
-  c1=$(rb -t incr -P "$depth" -c 1)
-  r1=$(rb -P "$depth" -c 1 -r 10000 incr "counter:__rand_int__")
-  noop=$(rb -P "$depth" -c 1 evalsha "$noop_sha" 0)
-  g=$(rb -P "$depth" -c 1 -r 10000 evalsha "$gcra_sha" 1 "rb:42:__rand_int__:play" 1 1 1000000)
+  # `rounds` interleaved rounds of every measurement; the medians are printed.
+  lim=() one=() inc=() c1=() r1=() noop=() g=() lim_us=() inc_us=()
+  for _ in $(seq 1 "$rounds"); do
+    cli config resetstat >/dev/null
+    lim+=("$(ours "BM_redis_limiter_decisions/pipeline:$depth")")
+    lim_us+=("$(usec evalsha)")
+    c1+=("$(rb -t incr -P "$depth" -c 1)")
+    one+=("$(ours "BM_redis_limiter_decisions_one_key/pipeline:$depth")")
+    r1+=("$(rb -P "$depth" -c 1 -r 10000 incr "counter:__rand_int__")")
+    cli config resetstat >/dev/null
+    inc+=("$(ours "BM_redis_incr/pipeline:$depth")")
+    inc_us+=("$(usec incr)")
+    noop+=("$(rb -P "$depth" -c 1 evalsha "$noop_sha" 0)")
+    g+=("$(rb -P "$depth" -c 1 -r 10000 evalsha "$gcra_sha" 1 "rb:42:__rand_int__:play" 1 1 1000000)")
+  done
+  lim=$(median "${lim[@]}") one=$(median "${one[@]}") inc=$(median "${inc[@]}") c1=$(median "${c1[@]}")
+  r1=$(median "${r1[@]}") noop=$(median "${noop[@]}") g=$(median "${g[@]}")
+  lim_us=$(median "${lim_us[@]}") inc_us=$(median "${inc_us[@]}")
   # Our limiter sends the `depth` decisions of one iteration as one EVALSHA:
   # server time per decision = usec_per_call / depth.
   awk -v d="$depth" -v l="$lim" -v o="$one" -v i="$inc" -v a="$c1" -v r="$r1" -v n="$noop" -v g="$g" \
@@ -108,7 +123,7 @@ lim = BM_redis_limiter_decisions (10,000 users), lim1key = ..._one_key, incr = B
 (all through musicbot::redis, one connection, N in flight); rb-* = redis-benchmark -P N -c 1:
 INCR on one key, INCR over 10,000 keys (-r), EVALSHA "return 1", and the limiter's own script
 with one decision per call. srv-us = Redis' time per decision (EVALSHA usec_per_call / N) and
-per INCR, from INFO commandstats.
+per INCR, from INFO commandstats. Medians of the interleaved rounds.
 LEGEND
 
 echo
