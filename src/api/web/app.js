@@ -486,9 +486,11 @@ function queueItem(track, pos, total) {
   const title = document.createElement('span');
   title.className = 'queue-title';
   title.textContent = track.title;
+  title.title = track.title;  // the full title when the row cuts it
   const author = document.createElement('span');
   author.className = 'queue-author muted';
   author.textContent = track.author;
+  author.title = track.author;
   text.append(title, author);
 
   const dur = document.createElement('span');
