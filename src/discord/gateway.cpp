@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace musicbot::discord {
@@ -226,6 +227,7 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
         session = shard_session{ready->session_id, ready->resume_gateway_url, payload.s.value_or(0)};
         ++status.identifies;
         oversize_streak = 0;
+        status.identify_budget_wait_until.reset();
         backoff.reset();
         set_state(shard_state::ready);
         logger->info("discord shard {}: ready ({} guilds)", options.shard_id, ready->guild_ids.size());
@@ -251,8 +253,26 @@ struct gateway_shard::impl : std::enable_shared_from_this<impl> {
     set_state(shard_state::identifying);
     auto [ec] = co_await coordinator->async_acquire(options.shard_id, asio::as_tuple(asio::use_awaitable));
     if (ec == error::identify_budget_exhausted) {
-      logger->error("discord shard {}: daily identify budget exhausted; stopping", options.shard_id);
-      co_return connection_end{close_action::stop, ec};
+      // Never identify over the budget (Discord resets the token): wait for
+      // the reset, visible in status(), then connect and identify again.
+      const auto reset_in = coordinator->budget_reset_in();
+      ++status.budget_waits;
+      co_await close_socket(gateway_close::client_resumable, "identify budget");
+      if (reset_in.count() <= 0) {
+        logger->error("discord shard {}: daily identify budget exhausted, reset time unknown; retrying with backoff",
+                      options.shard_id);
+        status.identify_budget_wait_until.reset();
+        co_return connection_end{close_action::reidentify, ec};
+      }
+      const auto spread = std::max<std::chrono::milliseconds::rep>(1, std::min<std::chrono::milliseconds::rep>(
+                                                                          1000, reset_in.count() / 10));
+      std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(0, spread);
+      const auto wait = reset_in + std::chrono::milliseconds(jitter(rng));
+      status.identify_budget_wait_until = std::chrono::steady_clock::now() + wait;
+      logger->error("discord shard {}: daily identify budget exhausted; waiting {} ms for it to reset, then "
+                    "identifying",
+                    options.shard_id, wait.count());
+      co_return connection_end{close_action::reidentify, ec, wait};
     }
     if (ec) co_return connection_end{close_action::reidentify, ec};
     identify_options id;

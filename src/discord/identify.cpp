@@ -24,6 +24,9 @@ local_identify_coordinator::~local_identify_coordinator() = default;
 
 void local_identify_coordinator::update(const session_start_limit& limit) { state_->scheduler.update(limit); }
 std::uint32_t local_identify_coordinator::remaining() const { return state_->scheduler.remaining(); }
+std::chrono::milliseconds local_identify_coordinator::budget_reset_in() const {
+  return state_->scheduler.budget_reset_in();
+}
 
 void local_identify_coordinator::do_acquire(
     std::uint32_t shard_id, boost::asio::any_completion_handler<void(boost::system::error_code)> handler) {

@@ -228,6 +228,13 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
     return out;
   }
 
+  void refill_session_budget(clock_type::time_point now) {
+    if (now < session_reset_at) return;
+    session_remaining = options.session_start_total;
+    const auto period = std::max<std::chrono::milliseconds>(options.session_start_reset_after, 1ms);
+    while (session_reset_at <= now) session_reset_at += period;
+  }
+
   bool identify_allowed(std::uint32_t shard_id, clock_type::time_point now) {
     const auto key = discord::rate_limit_key(shard_id, std::max<std::uint32_t>(1, options.max_concurrency));
     auto& last = identify_bucket[key];
@@ -256,6 +263,7 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
     if ((intents & privileged_intents) != 0 && !options.allow_privileged_intents)
       return close(c, 4014, "Disallowed intent(s)");
     const auto now = clock_type::now();
+    refill_session_budget(now);
     if (session_remaining == 0 || !identify_allowed(shard_id, now)) {
       send(c, envelope(9, false));
       return;
@@ -565,6 +573,12 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
     return net::http_response::json(200, json::serialize(o));
   }
 
+  std::int64_t session_reset_after_ms() {
+    const auto now = clock_type::now();
+    refill_session_budget(now);
+    return std::chrono::ceil<std::chrono::milliseconds>(session_reset_at - now).count();
+  }
+
   void install_rest() {
     auto self = this;
     rest_route("GET", "/gateway/bot", "gateway-bot", "", false, [self](const net::server_request&) {
@@ -574,7 +588,7 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
                    {"shards", self->options.shards},
                    {"session_start_limit", json::object{{"total", self->options.session_start_total},
                                                         {"remaining", self->session_remaining},
-                                                        {"reset_after", 14'400'000},
+                                                        {"reset_after", self->session_reset_after_ms()},
                                                         {"max_concurrency", self->options.max_concurrency}}}}));
     });
     auto commands = [self](const net::server_request& req) {
@@ -625,6 +639,7 @@ struct fake_discord::impl : std::enable_shared_from_this<impl> {
   bool stopping = false;
   bool ack_heartbeats = true;
   std::uint32_t session_remaining = 0;
+  clock_type::time_point session_reset_at{};
   std::uint64_t id_counter = 0;
   std::unordered_map<std::string, std::shared_ptr<session>> sessions;
   std::map<std::uint32_t, std::shared_ptr<session>> shard_sessions;
@@ -652,6 +667,7 @@ fake_discord::fake_discord(asio::any_io_executor executor, fake_discord_options 
     : impl_(std::make_shared<impl>(std::move(executor), std::move(options))) {
   impl_->ack_heartbeats = impl_->options.ack_heartbeats;
   impl_->session_remaining = impl_->options.session_start_remaining;
+  impl_->session_reset_at = clock_type::now() + impl_->options.session_start_reset_after;
   impl_->install_rest();
 }
 

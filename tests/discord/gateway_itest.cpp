@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace musicbot::discord {
@@ -301,6 +302,71 @@ TEST(ShardManager, SixteenShardsIdentifyInBucketsOfMaxConcurrency) {
   // Voice state goes to the guild's shard.
   const auto guild = fake.guild_ids(5, 16).front();
   EXPECT_EQ(manager.shard_for_guild(guild)->id(), 5u);
+  manager.stop();
+  run_for(io, 50ms);
+  fake.stop();
+}
+
+}  // namespace
+}  // namespace musicbot::discord
+
+namespace musicbot::discord {
+namespace {
+
+// session_start_limit: with the daily budget used up, a shard does not stop
+// and never identifies over the budget: it waits for reset_after (reported
+// in its status and state changes), then identifies.
+TEST(ShardManager, ExhaustedIdentifyBudgetWaitsForTheResetThenIdentifies) {
+  boost::asio::io_context io;
+  auto fo = fast_fake();
+  fo.shards = 2;
+  fo.max_concurrency = 2;
+  fo.guilds = 4;
+  fo.heartbeat_interval = 1000ms;
+  fo.session_start_remaining = 1;
+  fo.session_start_reset_after = 600ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  testing::fake_discord fake(io.get_executor(), fo);
+  ASSERT_TRUE(fake.start());
+  rest_options ro;
+  ro.base_url = fake.api_base();
+  ro.token = core::secret("fake-bot-token");
+  rest_client rest(io.get_executor(), ro);
+  shard_manager_options mo;
+  mo.gateway = fast_shard(fake);
+  shard_manager manager(io.get_executor(), mo, rest);  // local coordinator from GET /gateway/bot
+  std::vector<boost::system::error_code> errors;
+  std::vector<shard_state> states;
+  manager.set_state_handler([&](std::uint32_t, shard_state s, boost::system::error_code ec) {
+    states.push_back(s);
+    if (ec) errors.push_back(ec);
+  });
+  manager.async_start([](boost::system::error_code) {});
+  auto ready = [&] {
+    std::size_t n = 0;
+    for (const auto& s : manager.status()) n += s.state == shard_state::ready ? 1u : 0u;
+    return n;
+  };
+  // One shard gets the last identify; the other waits for the reset.
+  bool saw_wait = false;
+  ASSERT_TRUE(run_until(io, [&] {
+    for (const auto& s : manager.status())
+      if (s.identify_budget_wait_until && s.state != shard_state::stopped) saw_wait = true;
+    return saw_wait && ready() == 1;
+  }, 5s));
+  EXPECT_EQ(fake.identifies().size(), 1u);
+  ASSERT_TRUE(run_until(io, [&] { return ready() == 2; }, 5s));
+  const auto ids = fake.identifies();
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_GE(ids[1].at, t0 + 600ms);  // not before the budget reset
+  EXPECT_NE(std::find(errors.begin(), errors.end(), make_error_code(error::identify_budget_exhausted)), errors.end());
+  EXPECT_EQ(std::find(states.begin(), states.end(), shard_state::stopped), states.end());
+  std::uint64_t waits = 0;
+  for (const auto& s : manager.status()) {
+    waits += s.budget_waits;
+    EXPECT_FALSE(s.identify_budget_wait_until);  // cleared by READY
+  }
+  EXPECT_EQ(waits, 1u);
   manager.stop();
   run_for(io, 50ms);
   fake.stop();

@@ -240,7 +240,11 @@ TEST(Identify, DailyBudgetIsRespected) {
   const auto refused = sched.reserve(2);
   EXPECT_FALSE(refused.granted);
   EXPECT_EQ(refused.at, clock.now() + 1h);
-  clock.advance(1h);
+  EXPECT_EQ(sched.budget_reset_in(), std::chrono::milliseconds(1h));
+  clock.advance(30min);
+  EXPECT_EQ(sched.budget_reset_in(), std::chrono::milliseconds(30min));
+  clock.advance(30min);
+  EXPECT_EQ(sched.budget_reset_in(), std::chrono::milliseconds(0));
   EXPECT_TRUE(sched.reserve(2).granted);
   EXPECT_EQ(sched.remaining(), 999u);
 }

@@ -100,6 +100,10 @@ struct shard_status {
   std::uint64_t events = 0;                          ///< dispatches received
   std::uint64_t malformed = 0;                       ///< payloads that were not valid gateway JSON
   std::uint64_t oversized = 0;                       ///< messages over gateway_options::max_message_size
+  std::uint64_t budget_waits = 0;                    ///< times the daily identify budget was exhausted
+  /// Set while the shard waits for the daily identify budget
+  /// (`session_start_limit`) to reset: it identifies again at this time.
+  std::optional<std::chrono::steady_clock::time_point> identify_budget_wait_until;
 };
 
 /// One gateway connection (one shard), reconnecting until stopped.

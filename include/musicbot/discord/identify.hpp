@@ -34,8 +34,9 @@ struct session_start_limit {
 /// Each bucket `shard_id % max_concurrency` may start one shard per window
 /// (5 s), so with 16 shards and max_concurrency 4, shards 0–3 start at once,
 /// 4–7 one window later, and so on. Each grant spends one identify from the
-/// daily budget; an exhausted budget is refused (never waited through
-/// silently: Discord resets the token of a bot that goes over).
+/// daily budget; an exhausted budget is refused with the time it resets
+/// (never granted: Discord resets the token of a bot that goes over). The
+/// shard then waits until that time, reporting it, and tries again.
 ///
 /// @par Thread safety
 /// Not thread-safe.
@@ -84,6 +85,14 @@ class identify_scheduler {
 
   /// Identifies left in the budget.
   [[nodiscard]] std::uint32_t remaining() const noexcept { return limit_.remaining; }
+  /// When the budget resets to `total` (from the last update()'s `reset_after`).
+  [[nodiscard]] time_point budget_reset_at() const noexcept { return budget_reset_at_; }
+  /// Time left until the budget resets (zero when due or unknown).
+  [[nodiscard]] std::chrono::milliseconds budget_reset_in() const {
+    const auto now = clock_.now();
+    if (budget_reset_at_ <= now) return std::chrono::milliseconds(0);
+    return std::chrono::ceil<std::chrono::milliseconds>(budget_reset_at_ - now);
+  }
   /// The configured max_concurrency (at least 1).
   [[nodiscard]] std::uint32_t max_concurrency() const noexcept { return limit_.max_concurrency; }
 
@@ -125,6 +134,9 @@ class identify_coordinator {
   virtual void update(const session_start_limit& limit) = 0;
   /// Identifies left in the budget (for health and metrics).
   [[nodiscard]] virtual std::uint32_t remaining() const = 0;
+  /// Time until the daily budget resets, zero when unknown. A shard refused
+  /// with error::identify_budget_exhausted waits this long (see gateway_shard).
+  [[nodiscard]] virtual std::chrono::milliseconds budget_reset_in() const { return std::chrono::milliseconds(0); }
 
  protected:
   /// Implementation of async_acquire.
@@ -147,6 +159,8 @@ class local_identify_coordinator final : public identify_coordinator {
   ~local_identify_coordinator() override;
   void update(const session_start_limit& limit) override;  ///< See identify_coordinator::update.
   [[nodiscard]] std::uint32_t remaining() const override;  ///< See identify_coordinator::remaining.
+  /// See identify_coordinator::budget_reset_in.
+  [[nodiscard]] std::chrono::milliseconds budget_reset_in() const override;
 
  protected:
   /// Waits for the scheduled slot.

@@ -27,7 +27,10 @@ struct fake_discord_options {
   std::uint32_t max_concurrency = 1;    ///< session_start_limit.max_concurrency (enforced: excess → op 9)
   std::chrono::milliseconds identify_window{5000};  ///< one identify per bucket per window (Discord: 5 s)
   std::uint32_t session_start_total = 1000;      ///< session_start_limit.total
-  std::uint32_t session_start_remaining = 1000;  ///< session_start_limit.remaining (enforced)
+  std::uint32_t session_start_remaining = 1000;  ///< session_start_limit.remaining (enforced: none left → op 9)
+  /// session_start_limit.reset_after: `remaining` goes back to `total` this
+  /// long after start(), and every period after that.
+  std::chrono::milliseconds session_start_reset_after{14'400'000};
   std::chrono::milliseconds heartbeat_interval{41'250};  ///< sent in HELLO
   std::chrono::milliseconds heartbeat_grace{1000};  ///< no heartbeat for interval × 1.5 + this → close 4009
   bool ack_heartbeats = true;           ///< false: never ACK (zombie tests)
