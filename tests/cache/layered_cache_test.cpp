@@ -316,6 +316,45 @@ TEST_F(LayeredCache, L2IsSharedBetweenCaches) {
   EXPECT_EQ(b.stats().l2_hits, 1U);
 }
 
+TEST_F(LayeredCache, NotFoundIsSharedThroughL2AsANegativeHit) {
+  auto l2 = std::make_shared<musicbot::cache::memory_l2_store>();
+  auto o = options();
+  o.l2 = l2;
+  o.serializer = musicbot::cache::json_codec<int, std::string>();
+  cache_type a(ioc.get_executor(), o, clock);
+  cache_type b(ioc.get_executor(), o, clock);
+  scripted_loader loader_a;
+  loader_a.s->answers = {load_result(boost::system::error_code(error::not_found))};
+  scripted_loader loader_b;
+  entry_options opt;
+  opt.negative_ttl = 30s;
+  auto r = get(a, 9, loader_a, opt);
+  drain();
+  EXPECT_EQ(r->ec, error::not_found);
+  EXPECT_EQ(l2->sets(), 1U);
+  auto s = get(b, 9, loader_b, opt);
+  drain();
+  EXPECT_EQ(s->ec, error::not_found);
+  EXPECT_EQ(loader_b.s->calls, 0);
+  EXPECT_EQ(b.stats().l2_negative_hits, 1U);
+  EXPECT_EQ(b.stats().l2_hits, 1U);
+  // Cached in b's L1 for the negative TTL: no second L2 read.
+  auto t = get(b, 9, loader_b, opt);
+  drain();
+  EXPECT_EQ(t->ec, error::not_found);
+  EXPECT_EQ(l2->gets(), 2U);
+  clock.advance(31s);  // b's L1 entry is gone (the in-memory L2 keeps real time)
+  EXPECT_EQ(b.find(9), nullptr);
+  // A reader without negative caching asks its loader instead.
+  cache_type c(ioc.get_executor(), o, clock);
+  auto u = get(c, 9, loader_b, {});
+  drain();
+  EXPECT_EQ(loader_b.s->calls, 1);
+  EXPECT_EQ(c.stats().l2_negative_hits, 0U);
+  EXPECT_EQ(c.stats().l2_misses, 1U);
+  (void)u;
+}
+
 TEST_F(LayeredCache, L2OutageOpensTheBreakerAndRecovers) {
   auto l2 = std::make_shared<musicbot::cache::memory_l2_store>();
   auto o = options();

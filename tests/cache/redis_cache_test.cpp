@@ -29,6 +29,15 @@ using musicbot_cache_test::run_until;
 using cache_type = musicbot::cache::layered_cache<int, std::string, manual_clock>;
 using load_result = boost::system::result<std::string>;
 
+// Answers "not found" for every key, counting its calls.
+struct missing_loader {
+  std::shared_ptr<int> calls = std::make_shared<int>(0);
+  asio::awaitable<load_result> operator()(const int&) const {
+    ++*calls;
+    co_return load_result(boost::system::error_code(musicbot::cache::error::not_found));
+  }
+};
+
 struct counting_loader {
   std::shared_ptr<int> calls = std::make_shared<int>(0);
   std::chrono::milliseconds delay{0};
@@ -74,7 +83,8 @@ class RedisCache : public ::testing::Test {
   }
 
   // Issues get_or_load and runs until it completes; returns {ec, value}.
-  std::pair<boost::system::error_code, std::string> get(cache_type& cache, int key, const counting_loader& loader,
+  template <class Loader>
+  std::pair<boost::system::error_code, std::string> get(cache_type& cache, int key, const Loader& loader,
                                                         const entry_options& opt) {
     bool done = false;
     std::pair<boost::system::error_code, std::string> out;
@@ -199,6 +209,54 @@ TEST_F(RedisCache, EraseByTagRemovesTaggedKeysFromRedis) {
   EXPECT_EQ(redis->command({"EXISTS", "shared:1", "shared:2", "shared:3"}), ":1\r\n");
   EXPECT_EQ(cache.find(1), nullptr);
   EXPECT_NE(cache.find(3), nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(RedisCache, NotFoundIsSharedThroughL2WithItsOwnTtl) {
+  cache_type a(ioc.get_executor(), options(), clock);
+  cache_type b(ioc.get_executor(), options(), clock);
+  missing_loader loader_a;
+  missing_loader loader_b;
+  entry_options opt;
+  opt.ttl = 1h;
+  opt.negative_ttl = 30s;
+  EXPECT_EQ(get(a, 404, loader_a, opt).first, musicbot::cache::error::not_found);
+  EXPECT_EQ(*loader_a.calls, 1);
+  // The "not found" went to Redis with the negative TTL, not the value TTL.
+  ASSERT_TRUE(run_until(ioc, [&] { return redis->command({"EXISTS", "shared:404"}) == ":1\r\n"; }, 5s));
+  const std::string pttl = redis->command({"PTTL", "shared:404"});
+  ASSERT_EQ(pttl.front(), ':') << pttl;
+  const long left_ms = std::stol(pttl.substr(1));
+  EXPECT_GT(left_ms, 0);
+  EXPECT_LE(left_ms, 30000);
+  // Another process's cache reads it back as a negative hit: no loader call.
+  EXPECT_EQ(get(b, 404, loader_b, opt).first, musicbot::cache::error::not_found);
+  EXPECT_EQ(*loader_b.calls, 0);
+  EXPECT_EQ(b.stats().l2_hits, 1U);
+  EXPECT_EQ(b.stats().l2_negative_hits, 1U);
+  // ... and keeps it in its L1: the next read asks neither Redis nor the loader.
+  EXPECT_EQ(get(b, 404, loader_b, opt).first, musicbot::cache::error::not_found);
+  EXPECT_EQ(b.stats().l2_hits + b.stats().l2_misses, 1U);
+  EXPECT_EQ(*loader_b.calls, 0);
+  // A reader that does not cache "not found" ignores the L2 entry and asks its loader.
+  cache_type c(ioc.get_executor(), options(), clock);
+  missing_loader loader_c;
+  EXPECT_EQ(get(c, 404, loader_c, entry_options{}).first, musicbot::cache::error::not_found);
+  EXPECT_EQ(*loader_c.calls, 1);
+  EXPECT_EQ(c.stats().l2_negative_hits, 0U);
+  // A value loaded later replaces the "not found" in L2 for everybody.
+  cache_type d(ioc.get_executor(), options(), clock);
+  d.put(404, "found now", opt);
+  ASSERT_TRUE(run_until(ioc, [&] { return redis->command({"GET", "shared:404"}).find("found now") != std::string::npos; }, 5s));
+  cache_type e(ioc.get_executor(), options(), clock);
+  missing_loader loader_e;
+  const auto [ec, value] = get(e, 404, loader_e, opt);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(value, "found now");
+  EXPECT_EQ(*loader_e.calls, 0);
 }
 
 }  // namespace

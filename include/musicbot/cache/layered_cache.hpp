@@ -38,6 +38,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -74,6 +75,12 @@ struct cache_options {
 };
 
 namespace detail {
+
+// The L2 payload of a cached "not found": NUL-framed, so no JSON or text
+// codec produces it (a codec whose output could equal it must not be used
+// with negative caching).
+inline constexpr char l2_not_found_bytes[] = "\0musicbot.cache:not-found\0";
+inline constexpr std::string_view l2_not_found{l2_not_found_bytes, sizeof l2_not_found_bytes - 1};
 
 // What a hit needs, stored in the policy node next to the key.
 template <class Value, class TimePoint>
@@ -384,8 +391,10 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
       co_return;
     }
     if (loaded && loaded->error() == error::not_found) {
-      if (opt.negative_ttl.count() > 0 && epoch == self->epoch_) self->l1_store_negative(key, opt);
+      const bool cache_it = opt.negative_ttl.count() > 0;
+      if (cache_it && epoch == self->epoch_) self->l1_store_negative(key, opt, std::nullopt);
       self->finish(key, f, error::not_found, nullptr, false);
+      if (cache_it && self->options_.l2 && opt.write_l2) co_await l2_write(self, key, nullptr, opt);
       co_return;
     }
     ++self->stats_.load_errors;
@@ -420,10 +429,18 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     }
     permit.success();
     const auto& item = got->value();
-    if (!item) {
+    if (!item || (item->payload == l2_not_found && opt.negative_ttl.count() <= 0)) {
       ++stats_.l2_misses;
       emit(layer::l2, event::miss);
       co_return false;
+    }
+    if (item->payload == l2_not_found) {
+      ++stats_.l2_hits;
+      ++stats_.l2_negative_hits;
+      emit(layer::l2, event::negative_hit);
+      if (epoch == epoch_) l1_store_negative(key, opt, item->ttl);
+      finish(key, f, error::not_found, nullptr, false);
+      co_return true;
     }
     auto decoded = options_.serializer.decode_value(item->payload);
     if (!decoded) {
@@ -439,6 +456,8 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     co_return true;
   }
 
+  // Writes `v` to L2 for its TTL, or — with a null `v` — a cached "not
+  // found" for the negative TTL.
   static boost::asio::awaitable<void> l2_write(std::shared_ptr<cache_core> self, Key key, value_ptr v,
                                                entry_options opt) {
     auto permit = self->breaker_.try_acquire();
@@ -448,8 +467,10 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     }
     std::vector<std::string> tags;
     for (const auto& t : opt.tags) tags.push_back(self->l2_tag(t));
-    const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(self->jittered(opt.ttl, opt.ttl_jitter));
-    auto set = self->options_.l2->set(self->l2_key(key), self->options_.serializer.encode_value(*v),
+    const auto ttl = v ? std::chrono::duration_cast<std::chrono::milliseconds>(self->jittered(opt.ttl, opt.ttl_jitter))
+                       : opt.negative_ttl;
+    auto set = self->options_.l2->set(self->l2_key(key),
+                                      v ? self->options_.serializer.encode_value(*v) : std::string(l2_not_found),
                                       std::max(ttl, std::chrono::milliseconds(1)), std::move(tags));
     auto ec = co_await self->with_timeout(std::move(set), opt.l2_timeout);
     if (!ec || *ec) {
@@ -550,11 +571,13 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     tag(key, slot, opt.tags);
   }
 
-  void l1_store_negative(const Key& key, const entry_options& opt) {
+  void l1_store_negative(const Key& key, const entry_options& opt, std::optional<std::chrono::milliseconds> l2_ttl) {
+    auto ttl = std::chrono::duration_cast<typename Clock::duration>(opt.negative_ttl);
+    if (l2_ttl) ttl = std::min(ttl, std::chrono::duration_cast<typename Clock::duration>(*l2_ttl));
     const slot_type slot = l1_slot(key);
     hot_entry& e = policy_.payload(slot);
     e.value = nullptr;
-    e.fresh_until = clock_.now() + std::chrono::duration_cast<typename Clock::duration>(opt.negative_ttl);
+    e.fresh_until = clock_.now() + ttl;
     e.refresh_at = time_point::max();
     cold_[slot].stale_until = e.fresh_until;
   }

@@ -24,7 +24,10 @@ struct entry_options {
   /// `ttl × [1 − ttl_jitter, 1 + ttl_jitter]` so entries loaded together do
   /// not all expire together. 0..1.
   double ttl_jitter = 0.0;
-  /// How long a "not found" answer of the loader is cached (0: not cached).
+  /// How long a "not found" answer of the loader is cached (0: not cached),
+  /// in L1 and — with `write_l2` — in L2, so other processes get the same
+  /// answer without calling their loader. A reader whose `negative_ttl` is
+  /// 0 ignores "not found" entries found in L2 and asks its loader.
   std::chrono::milliseconds negative_ttl{0};
   /// How long after expiry a value may still be served when L2 and the
   /// loader fail or time out (fail-safe). 0: never serve stale values.
@@ -75,7 +78,8 @@ using observer = std::function<void(std::string_view cache_name, layer where, ev
 struct cache_stats {
   std::uint64_t l1_hits = 0;        ///< Fresh L1 hits (including negative hits).
   std::uint64_t l1_misses = 0;      ///< L1 lookups without a fresh value.
-  std::uint64_t l2_hits = 0;        ///< L2 lookups that found a value.
+  std::uint64_t l2_hits = 0;        ///< L2 lookups that found a value or a cached "not found".
+  std::uint64_t l2_negative_hits = 0;  ///< L2 lookups that found a cached "not found" (part of l2_hits).
   std::uint64_t l2_misses = 0;      ///< L2 lookups that found nothing.
   std::uint64_t l2_errors = 0;      ///< L2 failures, timeouts and breaker rejections.
   std::uint64_t l2_rejected = 0;    ///< L2 calls skipped because the breaker was open (part of l2_errors).

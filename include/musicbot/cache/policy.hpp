@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <bit>
 #include <utility>
@@ -95,33 +96,20 @@ class slot_policy {
   /// @throws std::invalid_argument if `capacity` is 0 or too large.
   explicit slot_policy(std::size_t capacity, eviction_policy kind = eviction_policy::tinylfu,
                        policy_options options = {})
-      : kind_(kind),
-        options_(options),
-        capacity_(capacity),
-        sketch_(kind == eviction_policy::tinylfu ? capacity : 1, options.sample_factor,
-                options.doorkeeper) {
-    if (capacity == 0 || capacity >= std::size_t{npos} - 8) {
-      throw std::invalid_argument("slot_policy: capacity must be in [1, 2^32 - 9]");
-    }
-    nodes_.resize(capacity + 1 + regions);
-    for (slot_type r = 0; r < regions; ++r) {
-      const slot_type s = sentinel(r);
-      nodes_[s].prev = nodes_[s].next = s;
-    }
-    free_.reserve(capacity + 1);
-    for (std::size_t i = capacity + 1; i-- > 0;) free_.push_back(static_cast<slot_type>(i));
-    // Load factor at most 3/4 (linear probing stays short; the table stays small).
-    index_.assign(std::bit_ceil((capacity + 1) * 4 / 3 + 1), index_cell{});
-    index_mask_ = index_.size() - 1;
-    if (kind_ == eviction_policy::lru) {
-      window_target_ = static_cast<double>(capacity);
-    } else {
-      window_target_ = std::clamp(options.initial_window, 0.0, 1.0) * static_cast<double>(capacity);
-      window_target_ = std::max(window_target_, 1.0);
-      if (options.adaptive) make_shadows();
-    }
-    apply_window_target();
+      : slot_policy(capacity, kind, options, kind == eviction_policy::tinylfu ? capacity : std::size_t{1}) {
+    if (kind_ == eviction_policy::tinylfu && options_.adaptive) make_shadows();
   }
+
+  /// Not copyable (the shadow caches share a sketch).
+  slot_policy(const slot_policy&) = delete;
+  /// Not copyable.
+  slot_policy& operator=(const slot_policy&) = delete;
+
+
+  /// Movable (the slots and their payloads move with it).
+  slot_policy(slot_policy&&) noexcept = default;
+  /// Movable.
+  slot_policy& operator=(slot_policy&&) noexcept = default;
 
   /// The policy kind.
   [[nodiscard]] eviction_policy kind() const noexcept { return kind_; }
@@ -140,8 +128,8 @@ class slot_policy {
     const std::uint64_t h = hash_of(key);
     const slot_type slot = lookup(key, h);
     if (kind_ == eviction_policy::tinylfu) {
-      sketch_.increment(h);
-      if (!shadows_.empty() && (h >> 32U) < sample_threshold_) shadow_access(h);
+      if (shared_sketch_ == nullptr) record(slot, h);
+      if (!shadows_.empty() && (h >> 32U) < sample_threshold_) [[unlikely]] shadow_access(h);
     }
     if (slot != npos) on_hit(slot);
     return slot;
@@ -167,6 +155,7 @@ class slot_policy {
     const slot_type slot = free_.back();
     free_.pop_back();
     nodes_[slot].key = key;
+    nodes_[slot].saturated = detail::frequency_sketch::no_epoch;
     index_insert(slot, hash_of(key));
     push_back(slot, window);
     if (kind_ == eviction_policy::lru) {
@@ -199,13 +188,53 @@ class slot_policy {
   }
 
  private:
+  template <class, class, class, class>
+  friend class slot_policy;
+
+  // A shadow: a static W-TinyLFU over sampled keys whose frequency sketch is
+  // shared with the other shadows and incremented by the owner.
+  slot_policy(std::size_t capacity, eviction_policy kind, policy_options options,
+              detail::frequency_sketch* shared_sketch)
+      : slot_policy(capacity, kind, options, 1) {
+    shared_sketch_ = shared_sketch;
+  }
+  // Builds the structure; `sketch_capacity` sizes the own sketch.
+  slot_policy(std::size_t capacity, eviction_policy kind, policy_options options, std::size_t sketch_capacity)
+      : kind_(kind), options_(options), capacity_(capacity), sketch_(sketch_capacity, options.sample_factor, options.doorkeeper) {
+    init();
+  }
+
   enum region : slot_type { window = 0, probation = 1, protect = 2, regions = 3 };
+
+  void init() {
+    if (capacity_ == 0 || capacity_ >= std::size_t{npos} - 8) {
+      throw std::invalid_argument("slot_policy: capacity must be in [1, 2^32 - 9]");
+    }
+    nodes_.resize(capacity_ + 1 + regions);
+    for (slot_type r = 0; r < regions; ++r) {
+      const slot_type s = sentinel(r);
+      nodes_[s].prev = nodes_[s].next = s;
+    }
+    free_.reserve(capacity_ + 1);
+    for (std::size_t i = capacity_ + 1; i-- > 0;) free_.push_back(static_cast<slot_type>(i));
+    // Load factor at most 3/4 (linear probing stays short; the table stays small).
+    index_.assign(std::bit_ceil((capacity_ + 1) * 4 / 3 + 1), index_cell{});
+    index_mask_ = index_.size() - 1;
+    if (kind_ == eviction_policy::lru) {
+      window_target_ = static_cast<double>(capacity_);
+    } else {
+      window_target_ = std::clamp(options_.initial_window, 0.0, 1.0) * static_cast<double>(capacity_);
+      window_target_ = std::max(window_target_, 1.0);
+    }
+    apply_window_target();
+  }
 
   struct node {
     Key key{};
     slot_type prev = 0;
     slot_type next = 0;
     slot_type where = window;
+    std::uint32_t saturated = detail::frequency_sketch::no_epoch;  // sketch epoch in which the key saturated
     [[no_unique_address]] Payload payload{};
   };
 
@@ -248,6 +277,16 @@ class slot_policy {
 
   [[nodiscard]] std::uint64_t hash_of(const Key& key) const {
     return detail::mix64(static_cast<std::uint64_t>(Hash{}(key)));
+  }
+
+  // Counts an access in the sketch. A resident key whose counters were
+  // saturated in the current sketch epoch skips the sketch: the increment
+  // would change nothing (exact, not sampled), and the hottest keys — most
+  // hits — then touch only their node.
+  void record(slot_type slot, std::uint64_t h) {
+    if (slot != npos && nodes_[slot].saturated == sketch_.epoch()) return;
+    const bool full = sketch_.increment(h);
+    if (slot != npos) nodes_[slot].saturated = full ? sketch_.epoch() : detail::frequency_sketch::no_epoch;
   }
 
   void on_hit(slot_type s) {
@@ -357,8 +396,9 @@ class slot_policy {
   }
 
   [[nodiscard]] bool admit(slot_type candidate, slot_type victim) {
-    const unsigned c = sketch_.estimate(hash_of(nodes_[candidate].key));
-    const unsigned v = sketch_.estimate(hash_of(nodes_[victim].key));
+    const detail::frequency_sketch& sk = shared_sketch_ != nullptr ? *shared_sketch_ : sketch_;
+    const unsigned c = sk.estimate(hash_of(nodes_[candidate].key));
+    const unsigned v = sk.estimate(hash_of(nodes_[victim].key));
     if (c > v) return true;
     if (c <= 5) return false;
     // A warm candidate that loses gets a small random chance, so an attacker
@@ -389,14 +429,19 @@ class slot_policy {
         static_cast<std::size_t>(options_.epoch_factor * static_cast<double>(entries)), 64);
     policy_options shadow_options = options_;
     shadow_options.adaptive = false;
+    // Every shadow sees the same sampled accesses with the same sketch size,
+    // so their sketches would be identical: they share one, incremented
+    // once per sampled access (on the heap, so moving this policy keeps it).
+    shadow_sketch_ = std::make_unique<detail::frequency_sketch>(entries, options_.sample_factor, options_.doorkeeper);
     shadows_.reserve(shadow_count);
     for (const double share : shadow_windows) {
       shadow_options.initial_window = share;
-      shadows_.emplace_back(entries, eviction_policy::tinylfu, shadow_options);
+      shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, shadow_sketch_.get()));
     }
   }
 
   void shadow_access(std::uint64_t h) {
+    shadow_sketch_->increment(detail::mix64(h));  // the hash the shadows compute for key h
     for (std::size_t i = 0; i < shadow_count; ++i) {
       auto& shadow = shadows_[i];
       if (shadow.find(h) != shadow.npos) {
@@ -448,7 +493,10 @@ class slot_policy {
   std::size_t window_max_ = 1;
   std::size_t protected_max_ = 0;
   double window_target_ = 1.0;
-  std::vector<slot_policy<std::uint64_t, no_payload, detail::identity_hash>> shadows_;
+  detail::frequency_sketch* shared_sketch_ = nullptr;  // a shadow's sketch, owned by its owner
+  std::unique_ptr<detail::frequency_sketch> shadow_sketch_;  // the sketch the shadows share
+  using shadow_type = slot_policy<std::uint64_t, no_payload, detail::identity_hash>;
+  std::vector<shadow_type> shadows_;
   std::uint64_t sample_threshold_ = 0;
   std::size_t epoch_ = 0;
   std::size_t sampled_ = 0;

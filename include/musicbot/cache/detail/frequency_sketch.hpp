@@ -18,13 +18,15 @@ namespace musicbot::cache::detail {
   return x ^ (x >> 31U);
 }
 
-// Four rows of 4-bit counters packed 16 to a 64-bit word. To keep an
-// access to one cache line, a key's four counters all live in one 64-byte
-// block (8 words) chosen by its hash: row i uses word 2i or 2i + 1 of the
-// block and one of its 16 counters, both picked by further hash bits. A small
+// Four rows of 4-bit counters. A key's four counters (one per row) live in
+// one 64-bit word chosen by its hash: row r uses the word's r-th 16-bit
+// quarter and one of its four counters, picked by two more hash bits. An
+// access is one load, a branch-free saturating add and one store. A small
 // doorkeeper bit set absorbs the first sighting of each key so one-hit
 // wonders do not occupy counters. Every `sample_size` increments all
-// counters are halved and the doorkeeper is cleared, so old popularity fades.
+// counters are halved and the doorkeeper is cleared, so old popularity
+// fades; epoch() changes then, which lets the owner skip increments of a
+// key it saw saturate in the current epoch (they would change nothing).
 class frequency_sketch {
  public:
   static constexpr unsigned max_count = 15;
@@ -34,34 +36,59 @@ class frequency_sketch {
       : doorkeeper_(doorkeeper) {
     // About one counter per row per cached entry.
     const std::size_t width = std::bit_ceil(std::max<std::size_t>(capacity, 32));
-    block_mask_ = width / 32 - 1;
-    table_.assign((block_mask_ + 1) * 8, 0);
+    table_.assign(width / 4, 0);  // per row, width counters: 4 per word in its quarter
+    word_mask_ = table_.size() - 1;
     door_.assign(std::max<std::size_t>(width / 64, 1), 0);
     door_mask_ = door_.size() * 64 - 1;
     sample_size_ = std::max<std::size_t>(capacity, 1) * sample_factor;
   }
 
-  // Records one access of the key with hash `h`.
-  void increment(std::uint64_t h) noexcept {
+  // Records one access of the key with hash `h`. Returns true if the key is
+  // now saturated: its doorkeeper bit is set and its four counters are at
+  // max_count, so further increments change nothing until the next aging
+  // (see epoch()). A caller may then skip them.
+  bool increment(std::uint64_t h) noexcept {
     const std::uint64_t d = door_index(h);
     std::uint64_t& door_word = door_[d >> 6U];
     const std::uint64_t door_bit = std::uint64_t{1} << (d & 63U);
+    bool full = true;
     if (doorkeeper_ && (door_word & door_bit) == 0) {
       door_word |= door_bit;
+      full = false;
     } else {
-      bool added = false;
-      std::uint64_t* block = &table_[block_of(h)];
-      for (unsigned row = 0; row < rows; ++row) added |= increment_at(block, h, row);
-      if (!added) return;
+      // One word holds the key's four counters, one per row, each in its
+      // own 16-bit quarter: one load, a branch-free saturating add, one store.
+      std::uint64_t& word = table_[word_index(h)];
+      const std::uint64_t w = word;
+      std::uint64_t add = 0;
+      unsigned at_max = 0;
+      for (unsigned row = 0; row < rows; ++row) {
+        const unsigned shift = shift_of(h, row);
+        const auto c = static_cast<unsigned>((w >> shift) & 0xFU);
+        add |= std::uint64_t{c < max_count} << shift;
+        at_max += c >= max_count - 1 ? 1U : 0U;
+      }
+      if (add == 0) return true;
+      word = w + add;
+      full = at_max == rows;
     }
-    if (++additions_ >= sample_size_) age();
+    if (++additions_ >= sample_size_) {
+      age();
+      return false;
+    }
+    return full;
   }
+
+  // Changes at every aging: a saturation seen in one epoch holds until the epoch changes.
+  [[nodiscard]] std::uint32_t epoch() const noexcept { return epoch_; }
+  // A value epoch() never returns.
+  static constexpr std::uint32_t no_epoch = ~std::uint32_t{0};
 
   // Estimated number of recent accesses (0..max_count + 1).
   [[nodiscard]] unsigned estimate(std::uint64_t h) const noexcept {
     unsigned best = max_count;
-    const std::uint64_t* block = &table_[block_of(h)];
-    for (unsigned row = 0; row < rows; ++row) best = std::min(best, count_at(block, h, row));
+    const std::uint64_t w = table_[word_index(h)];
+    for (unsigned row = 0; row < rows; ++row) best = std::min(best, static_cast<unsigned>((w >> shift_of(h, row)) & 0xFU));
     const std::uint64_t d = door_index(h);
     const bool seen = doorkeeper_ && ((door_[d >> 6U] >> (d & 63U)) & 1U) != 0;
     return best + (seen ? 1U : 0U);
@@ -72,30 +99,18 @@ class frequency_sketch {
  private:
   static constexpr unsigned rows = 4;
 
-  [[nodiscard]] std::size_t block_of(std::uint64_t h) const noexcept {
-    return static_cast<std::size_t>(h >> 40U & block_mask_) * 8;
+  [[nodiscard]] std::size_t word_index(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(h >> 40U) & word_mask_;
   }
-  // Word (2 row + one hash bit) and counter (4 hash bits) of `row`.
-  [[nodiscard]] static unsigned word_of(std::uint64_t h, unsigned row) noexcept {
-    return 2 * row + static_cast<unsigned>((h >> (32U + row)) & 1U);
-  }
+  // Row r's counter: one of the four nibbles of the word's quarter r.
   [[nodiscard]] static unsigned shift_of(std::uint64_t h, unsigned row) noexcept {
-    return static_cast<unsigned>((h >> (4U * row)) & 15U) * 4U;
+    return 16U * row + 4U * static_cast<unsigned>((h >> (2U * row)) & 3U);
   }
   [[nodiscard]] std::uint64_t door_index(std::uint64_t h) const noexcept {
     return (h * 0x9e3779b97f4a7c15ULL >> 20U) & door_mask_;
   }
-  [[nodiscard]] static unsigned count_at(const std::uint64_t* block, std::uint64_t h, unsigned row) noexcept {
-    return static_cast<unsigned>((block[word_of(h, row)] >> shift_of(h, row)) & 0xFU);
-  }
-  static bool increment_at(std::uint64_t* block, std::uint64_t h, unsigned row) noexcept {
-    std::uint64_t& word = block[word_of(h, row)];
-    const unsigned shift = shift_of(h, row);
-    if (((word >> shift) & 0xFU) == max_count) return false;
-    word += std::uint64_t{1} << shift;
-    return true;
-  }
   void age() noexcept {
+    if (++epoch_ == no_epoch) epoch_ = 0;
     for (std::uint64_t& word : table_) word = (word >> 1U) & 0x7777777777777777ULL;
     std::fill(door_.begin(), door_.end(), 0);
     additions_ /= 2;
@@ -104,10 +119,11 @@ class frequency_sketch {
   bool doorkeeper_ = true;
   std::vector<std::uint64_t> table_;
   std::vector<std::uint64_t> door_;
-  std::size_t block_mask_ = 0;
+  std::size_t word_mask_ = 0;
   std::uint64_t door_mask_ = 0;
   std::size_t additions_ = 0;
   std::size_t sample_size_ = 0;
+  std::uint32_t epoch_ = 0;
 };
 
 }  // namespace musicbot::cache::detail
