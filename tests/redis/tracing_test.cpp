@@ -284,3 +284,33 @@ TEST_F(RedisTracing, NoTracerNoSpans) {
   });
   EXPECT_EQ(spans->size(), 0U);
 }
+
+TEST_F(RedisTracing, OperationNameIsBoundedAndNeverCarriesArguments) {
+  redis::client c(io.get_executor(), traced_config());
+  auto root = tracer->start_span("command /debug");
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    int answered = 0;
+    {
+      const trace::context_scope scope(root.context());
+      // A key passed by mistake as the command name: Redis refuses it, and
+      // the span name keeps only the leading command-like token.
+      c.async_execute(redis::command{secret_key, secret_value}, [&](boost::system::error_code e, redis::reply) {
+        EXPECT_TRUE(e);
+        ++answered;
+      });
+      c.async_execute(redis::command{std::string(100, 'x')}, [&](boost::system::error_code, redis::reply) {
+        ++answered;
+      });
+    }
+    const bool all = co_await eventually([&] { return answered == 2; });
+    EXPECT_TRUE(all);
+  });
+  root.end();
+  const auto all = spans->drain(100);
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all[0].name, "redis USER");
+  EXPECT_EQ(text_attribute(all[0], "outcome"), "error");
+  EXPECT_EQ(all[1].name, "redis " + std::string(32, 'X'));
+  expect_no_secrets(all);
+}
