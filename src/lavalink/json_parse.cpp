@@ -449,6 +449,7 @@ constexpr auto fields_of<unknown_op> = std::array<field_def<unknown_op>, 0>{};
 
 // The key of a field without copying: the raw text up to the closing quote
 // when it holds no escape (every key Lavalink sends), else unescaped.
+// Unescaping consumes the key: call key_of()/key_is() once per field.
 ec_t key_of(od::field& field, std::string_view& out) {
   const char* raw_key = field.key().raw();
   std::size_t n = 0;
@@ -460,13 +461,19 @@ ec_t key_of(od::field& field, std::string_view& out) {
   return map_error(field.unescaped_key().get(out));
 }
 
-// Whether the field's key is `name`: compared in place in the (padded)
-// input, unescaped only when it holds an escape.
-bool key_is(od::field& field, std::string_view name) {
+// Whether the raw (still escaped) key is `name`, compared in place in the
+// padded input. A key with an escape never matches here.
+bool raw_key_is(od::field& field, std::string_view name) {
   const char* raw_key = field.key().raw();
   std::size_t i = 0;  // keys are short: a loop beats a call to memcmp
   while (i < name.size() && raw_key[i] == name[i]) ++i;
-  if (i == name.size() && raw_key[i] == '"') return true;
+  return i == name.size() && raw_key[i] == '"';
+}
+
+// Whether the field's key is `name`, unescaping it only when it holds an
+// escape (once per field, see key_of()).
+bool key_is(od::field& field, std::string_view name) {
+  if (raw_key_is(field, name)) return true;
   std::string_view key;
   return !key_of(field, key) && key == name;
 }
@@ -517,7 +524,7 @@ template <class T>
 ec_t read_field(T& out, field_cursor& cursor, od::field& field) {
   const auto& fields = fields_of<T>;
   std::size_t i = cursor.next;
-  if (i >= fields.size() || !key_is(field, fields[i].name)) {
+  if (i >= fields.size() || !raw_key_is(field, fields[i].name)) {
     std::string_view key;
     MUSICBOT_LL_TRY(key_of(field, key));
     i = 0;
@@ -723,10 +730,12 @@ struct op_and_type {
 ec_t scan_op(od::document& doc, op_and_type& out) {
   return for_each_field(doc, [&](od::field& f) -> ec_t {
     od::value& value = f.value();
-    if (key_is(f, "op")) {
+    std::string_view key;
+    MUSICBOT_LL_TRY(key_of(f, key));
+    if (key == "op") {
       MUSICBOT_LL_TRY(read(value, out.op));
       out.has_op = true;
-    } else if (key_is(f, "type")) {
+    } else if (key == "type") {
       od::json_type t{};
       if (auto e = value.type().get(t)) return map_error(e);
       if (t == od::json_type::string) MUSICBOT_LL_TRY(read(value, out.type));

@@ -167,6 +167,14 @@ TEST(json_ws, escaped_strings_and_keys_are_unescaped) {
   EXPECT_EQ(ev.track.info.title, "caf\xc3\xa9 \\");
   EXPECT_EQ(ev.track.info.author, "");
   EXPECT_EQ(ev.track.info.uri, "h/p");
+  // Escaped keys that are not the expected next field are unescaped once.
+  auto ready = ll::parse_message(R"({"op":"ready","sessi\u006fnId":"s","resum\u0065d":true})");
+  ASSERT_TRUE(ready.has_value()) << ready.error().message();
+  EXPECT_EQ(as<ll::ready_op>(*ready).session_id, "s");
+  EXPECT_TRUE(as<ll::ready_op>(*ready).resumed);
+  auto reordered = ll::parse_message(R"({"ty\u0070e":"x","o\u0070":"event"})");
+  ASSERT_TRUE(reordered.has_value()) << reordered.error().message();
+  EXPECT_EQ(as<ll::unknown_event>(*reordered).type, "x");
   // A string field holding another type is a type error, not a crash.
   EXPECT_EQ(ll::parse_message(R"({"op":"ready","sessionId":5})").error(), ll::error::wrong_type);
 }
