@@ -90,14 +90,31 @@ void event_hub::unsubscribe(std::uint64_t id) noexcept {
 }
 
 void event_hub::emit(session_event event) {
+  event.sequence = next_sequence_.fetch_add(1);
+  if (size() == 0 && !dispatching_) return;
+  pending_.push_back(std::move(event));
+  if (dispatching_) return;  // the outer emit delivers it, in order
+  const auto keep_alive = shared_from_this();  // a handler may destroy the manager
+  struct dispatch_guard {
+    bool& flag;
+    explicit dispatch_guard(bool& f) : flag(f) { flag = true; }
+    dispatch_guard(const dispatch_guard&) = delete;
+    dispatch_guard& operator=(const dispatch_guard&) = delete;
+    ~dispatch_guard() { flag = false; }
+  } guard(dispatching_);
+  while (!pending_.empty()) {
+    const session_event next = std::move(pending_.front());
+    pending_.pop_front();
+    deliver(next);
+  }
+}
+
+void event_hub::deliver(const session_event& event) {
   std::shared_ptr<const list> snapshot;
   {
     const std::lock_guard lock(mutex_);
     snapshot = entries_;
   }
-  event.sequence = next_sequence_.fetch_add(1);
-  if (snapshot->empty()) return;
-  const auto keep_alive = shared_from_this();  // a handler may destroy the manager
   for (const auto& e : *snapshot) {
     if (!e->active.load()) continue;
     try {

@@ -126,6 +126,29 @@ TEST_F(MusicEvents, HandlersMaySubscribeAndUnsubscribeDuringDispatch) {
   EXPECT_EQ(manager->subscriber_count(), 2U);
 }
 
+TEST_F(MusicEvents, EventsCausedByAHandlerArriveInOrderForEveryone) {
+  ASSERT_FALSE(play("Cozy animal crossing").first);
+  ASSERT_FALSE(play("Riptide").first);
+  std::vector<std::uint64_t> first_seen;
+  std::vector<std::uint64_t> second_seen;
+  bool cleared = false;
+  auto first = manager->subscribe([&](const session_event& e) {
+    first_seen.push_back(e.sequence);
+    if (e.kind == kind::queue_changed && !cleared) {
+      cleared = true;
+      // A synchronous use case from inside a dispatch emits another event.
+      manager->async_clear(guild, [](error_code, std::size_t) {});
+    }
+  });
+  auto second = manager->subscribe([&](const session_event& e) { second_seen.push_back(e.sequence); });
+  ASSERT_FALSE(play("Rita Ora").first);  // queue_changed -> clear -> queue_changed
+  ASSERT_TRUE(run_until(ioc, [&] { return cleared && second_seen.size() >= 2; }));
+  EXPECT_EQ(first_seen, second_seen) << "both see the same events";
+  EXPECT_TRUE(std::is_sorted(second_seen.begin(), second_seen.end()));
+  EXPECT_EQ(std::adjacent_find(second_seen.begin(), second_seen.end()), second_seen.end());
+  EXPECT_EQ(manager->view(guild)->queued, 0U);
+}
+
 TEST_F(MusicEvents, SubscriberCapAndLifetime) {
   manager.reset();
   musicbot::music::session_options so = manager_options();
