@@ -30,17 +30,13 @@ struct fake_discord_options {
   std::uint32_t session_start_remaining = 1000;  ///< session_start_limit.remaining (enforced: none left → op 9)
   /// session_start_limit.reset_after: `remaining` goes back to `total` this
   /// long after start(), and every period after that.
-  std::chrono::milliseconds session_start_reset_after{14'400'000};
+  std::chrono::milliseconds session_start_reset_after{14400000};
   std::chrono::milliseconds heartbeat_interval{41'250};  ///< sent in HELLO
   std::chrono::milliseconds heartbeat_grace{1000};  ///< no heartbeat for interval × 1.5 + this → close 4009
   bool ack_heartbeats = true;           ///< false: never ACK (zombie tests)
   bool allow_privileged_intents = false;  ///< false: privileged intents → close 4014
   std::size_t replay_buffer = 1000;     ///< events kept per session for RESUME replay
-  /// Messages queued for one connection and not yet written to its socket
-  /// (the startup burst is READY + one GUILD_CREATE per guild, up to 2,501).
-  /// Messages are never dropped: past this bound the connection is closed
-  /// with 4000, as Discord drops a client that does not read.
-  std::size_t max_pending_sends = 100'000;
+  std::size_t max_pending_sends = 100000;  ///< bound of the messages queued for one connection and not yet written (see fake_discord)
   std::uint64_t bot_user_id = 1173917793654013952ull;    ///< READY user id = application id
   std::string voice_endpoint = "voice.fake.invalid:443"; ///< VOICE_SERVER_UPDATE endpoint
   // REST
@@ -82,7 +78,11 @@ struct fake_gateway_receipt {
 /// WebSocket; HELLO, then IDENTIFY (token, shard, intents and identify
 /// concurrency checked; READY then GUILD_CREATE per guild of the shard) or
 /// RESUME (replay after the given seq, then RESUMED; unknown session or
-/// sequence → op 9 false). Heartbeats are ACKed (unless disabled) and
+/// sequence → op 9 false). Messages to a client are written in order, one at
+/// a time, and never dropped (a startup burst is READY plus one GUILD_CREATE
+/// per guild, up to 2,501 messages): past max_pending_sends unwritten
+/// messages the connection is closed with 4000, as Discord drops a client
+/// that does not read. Heartbeats are ACKed (unless disabled) and
 /// checked. op 4 is answered with VOICE_STATE_UPDATE + VOICE_SERVER_UPDATE.
 ///
 /// REST under `/api/v10`: gateway/bot, command bulk overwrite, interaction
