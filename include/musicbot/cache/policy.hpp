@@ -285,7 +285,7 @@ class slot_policy {
   // hits — then touch only their node.
   void record(slot_type slot, std::uint64_t h) {
     if (slot != npos && nodes_[slot].saturated == sketch_.epoch()) return;
-    const bool full = sketch_.increment(h);
+    const bool full = sketch_.increment(h, slot != npos);
     if (slot != npos) nodes_[slot].saturated = full ? sketch_.epoch() : detail::frequency_sketch::no_epoch;
   }
 
