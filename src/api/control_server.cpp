@@ -11,6 +11,7 @@
 #include <musicbot/music/events.hpp>
 #include <musicbot/music/session_manager.hpp>
 #include <musicbot/net/http_server.hpp>
+#include <musicbot/store/error.hpp>
 #include <musicbot/store/repository.hpp>
 #include <musicbot/trace/context.hpp>
 #include <musicbot/trace/current.hpp>
@@ -1159,6 +1160,7 @@ void control_server::do_issue(std::uint64_t guild_id, std::uint64_t user_id, std
         record.revoked = false;
         const auto expires = record.expires_at;
         auto [cec] = co_await impl->db.async_create_api_token(std::move(record), use_tuple);
+        if (cec == store::error::limit_reached) cec = error::too_many_tokens;  // the store's own bound
         if (cec) co_return impl->complete(std::move(h), cec, issued_token{});
         impl->log->info("api: token {} issued for guild {} by user {}", generated->id, guild_id, user_id);
         issued_token out{generated->id, std::move(generated->token), expires};
