@@ -31,7 +31,7 @@ const state = {
   anchor: { position: 0, at: 0 },  // position_ms observed at performance.now()
   refreshing: null,       // promise of the running session refresh
   refreshAgain: false,
-  focusAfterRender: null, // queue position to focus after the next render
+  focusAfterRender: null, // {pos, control} to focus after the next queue render
   clearTimer: 0,
   live: 'off',            // event stream state: off, connecting, live, reconnecting
   // Queue edits in flight and a counter of finished ones: a session read
@@ -436,8 +436,13 @@ function renderQueue() {
   const list = $('queue-list');
   if (!s) { list.replaceChildren(); return; }
   const first = s.page * s.size;
+  // Re-rendering replaces the rows: keep the keyboard focus where it was
+  // (same position, same control) unless an edit asked for another place.
+  const target = state.focusAfterRender ?? focusedQueueControl(list);
+  state.focusAfterRender = null;
   const items = s.items.map((t, i) => queueItem(t, t.position ?? first + i, s.total));
   list.replaceChildren(...items);
+  if (target) restoreQueueFocus(list, target);
   $('queue-count').textContent = `(${s.total})`;
   $('queue-empty').hidden = s.total > 0;
   const pages = Math.max(1, Math.ceil(s.total / s.size));
@@ -446,11 +451,25 @@ function renderQueue() {
   $('page-next').disabled = s.page + 1 >= pages;
   $('btn-shuffle').disabled = s.total < 2;
   $('btn-clear').disabled = s.total === 0;
-  if (state.focusAfterRender !== null) {
-    const el = list.querySelector(`li[data-pos="${state.focusAfterRender}"]`);
-    state.focusAfterRender = null;
-    el?.focus();
-  }
+}
+
+const ROW_CONTROLS = ['move-up', 'move-down', 'remove'];
+
+function focusedQueueControl(list) {
+  const active = document.activeElement;
+  if (!active || !list.contains(active)) return null;
+  const li = active.closest('li.queue-item');
+  if (!li) return null;
+  const control = active === li ? null : ROW_CONTROLS.find((c) => active.classList.contains(c)) ?? null;
+  return { pos: Number(li.dataset.pos), control };
+}
+
+function restoreQueueFocus(list, { pos, control }) {
+  const rows = list.querySelectorAll('li.queue-item');
+  if (rows.length === 0) return;
+  const li = list.querySelector(`li[data-pos="${pos}"]`) ?? rows[rows.length - 1];
+  const button = control ? li.querySelector(`.${control}`) : null;
+  (button && !button.disabled ? button : li).focus();
 }
 
 function iconButton(label, text, cls, onClick) {
@@ -497,9 +516,9 @@ function queueItem(track, pos, total) {
   dur.className = 'queue-duration muted';
   dur.textContent = track.isStream ? 'live' : formatTime(track.length);
 
-  const up = iconButton(`Move ${track.title} up`, '↑', 'move-up', () => moveTrack(pos, pos - 1, true));
+  const up = iconButton(`Move ${track.title} up`, '↑', 'move-up', () => moveTrack(pos, pos - 1, 'move-up'));
   up.disabled = pos === 0;
-  const down = iconButton(`Move ${track.title} down`, '↓', 'move-down', () => moveTrack(pos, pos + 1, true));
+  const down = iconButton(`Move ${track.title} down`, '↓', 'move-down', () => moveTrack(pos, pos + 1, 'move-down'));
   down.disabled = pos + 1 >= total;
   const remove = iconButton(`Remove ${track.title}`, '✕', 'remove', () => removeTrack(pos, track.title));
 
@@ -525,9 +544,12 @@ async function queueEdit(fn) {
   await refreshSession();
 }
 
-async function moveTrack(from, to, keepFocus) {
+/** Moves a track; `control` is what to focus afterwards on the moved row
+ * ('row', or the class of the button used), or null to leave the focus. */
+async function moveTrack(from, to, control) {
   const s = state.session;
   if (!s || from === to || to < 0 || to >= s.total) return;
+  if (control) state.focusAfterRender = { pos: to, control: control === 'row' ? null : control };
   // Optimistic: show the new order at once; the server's answer (or the
   // event stream) brings the authoritative order back.
   const first = s.page * s.size;
@@ -542,7 +564,6 @@ async function moveTrack(from, to, keepFocus) {
   await queueEdit(async () => {
     await api('POST', guildPath('/queue/move'), { from, to });
     $('queue-live').textContent = `Moved track from position ${from + 1} to ${to + 1}.`;
-    if (keepFocus) state.focusAfterRender = to;
   });
 }
 
@@ -550,7 +571,7 @@ async function removeTrack(pos, title) {
   await queueEdit(async () => {
     await api('DELETE', guildPath(`/queue/${pos}`));
     $('queue-live').textContent = `Removed ${title}.`;
-    state.focusAfterRender = pos;
+    state.focusAfterRender = { pos, control: null };
   });
 }
 
@@ -605,7 +626,7 @@ function setupQueueInteractions() {
     let to;
     if (before) to = from < target ? target - 1 : target;
     else to = from < target ? target : target + 1;
-    moveTrack(from, to, false);
+    moveTrack(from, to, null);
   });
 
   list.addEventListener('keydown', (ev) => {
@@ -614,10 +635,10 @@ function setupQueueInteractions() {
     const pos = Number(li.dataset.pos);
     if (ev.altKey && ev.key === 'ArrowUp') {
       ev.preventDefault();
-      moveTrack(pos, pos - 1, true);
+      moveTrack(pos, pos - 1, 'row');
     } else if (ev.altKey && ev.key === 'ArrowDown') {
       ev.preventDefault();
-      moveTrack(pos, pos + 1, true);
+      moveTrack(pos, pos + 1, 'row');
     } else if (ev.key === 'ArrowUp' || ev.key === 'ArrowDown') {
       ev.preventDefault();
       const next = ev.key === 'ArrowUp' ? li.previousElementSibling : li.nextElementSibling;
