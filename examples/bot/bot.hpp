@@ -4,6 +4,8 @@
 
 #include "config.hpp"
 
+#include <musicbot/core/secret.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -21,6 +23,8 @@ struct runtime_options {
   std::string discord_rest_url;     // overrides config (fake Discord)
   std::string discord_gateway_url;  // overrides config
   bool register_commands = true;    // bulk-overwrite global commands at start
+  // At most one now-playing announcement per guild per interval (tests shorten it).
+  std::chrono::milliseconds announce_interval{5000};
 };
 
 // Counters the demo prints; all updated on the io_context thread.
@@ -31,6 +35,10 @@ struct bot_stats {
   std::uint64_t rate_limited = 0;
   std::uint64_t failed = 0;        // errors (node down, store)
   std::uint64_t players_moved = 0;
+  std::uint64_t settings_loads = 0;          // guild settings read from the store (cache misses)
+  std::uint64_t queue_view_renders = 0;      // queue pages built from a session (cache misses)
+  std::uint64_t announcements = 0;           // now-playing messages sent
+  std::uint64_t announcements_coalesced = 0; // now-playing events replaced by a newer one
   std::vector<double> latency_ms;  // interaction received -> response sent (bounded ring)
   std::size_t latency_next = 0;
 };
@@ -53,6 +61,18 @@ class music_bot {
   [[nodiscard]] std::size_t active_sessions() const noexcept;
   [[nodiscard]] std::size_t connected_nodes() const noexcept;
   [[nodiscard]] std::uint16_t observability_port() const noexcept;
+  // The control API's port once it listens (0: disabled or not started).
+  [[nodiscard]] std::uint16_t api_port() const noexcept;
+
+  // Demo and test support: the bot joins `channel` of `guild` and plays
+  // `queries` in order (the first starts, the rest queue), as `user` would;
+  // with `loop_queue` the queue then loops so it never runs out.
+  void prefill(std::uint64_t guild, std::uint64_t user, std::uint64_t channel, std::vector<std::string> queries,
+               bool loop_queue, std::function<void(boost::system::error_code)> done);
+  // Issues a control-API token for `guild` (what /dashboard token does);
+  // error when the API is disabled. The token is only in `token`.
+  void issue_dashboard_token(std::uint64_t guild, std::uint64_t user, std::chrono::seconds ttl, std::string label,
+                             std::function<void(boost::system::error_code, std::string id, core::secret token)> done);
 
  private:
   struct impl;

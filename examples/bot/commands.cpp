@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -66,6 +67,20 @@ std::vector<application_command> command_definitions() {
   auto announce = opt(option_type::channel, "announce_channel", "Where now playing is announced", false);
   set.options = {dj, def_volume, max_len, announce};
 
+  command_option token = opt(option_type::sub_command, "token", "Create a dashboard token (shown once)", false);
+  auto label = opt(option_type::string, "label", "A name to recognise the token by", false);
+  label.max_length = 64;
+  auto ttl_days = opt(option_type::integer, "ttl_days", "Days until it expires (1-365)", false);
+  ttl_days.min_value = 1;
+  ttl_days.max_value = 365;
+  token.options = {label, ttl_days};
+  command_option revoke = opt(option_type::sub_command, "revoke", "Revoke a dashboard token", false);
+  auto token_id = opt(option_type::string, "id", "The token's id (from /dashboard token)");
+  token_id.max_length = 64;
+  revoke.options = {token_id};
+  auto dashboard = cmd("dashboard", "Web dashboard access for this server", {token, revoke});
+  dashboard.default_member_permissions = 0x20;  // Manage Guild (the bot checks it again)
+
   return {
       cmd("play", "Play a song or add it to the queue", {query}),
       cmd("pause", "Pause playback"),
@@ -87,6 +102,7 @@ std::vector<application_command> command_definitions() {
       cmd("clear", "Remove every song from the queue"),
       cmd("leave", "Stop and leave the voice channel"),
       cmd("settings", "Server music settings", {show, set}),
+      dashboard,
   };
 }
 
@@ -131,6 +147,68 @@ std::optional<std::string> subcommand(const discord::interaction& i) {
     if (o.type == static_cast<int>(option_type::sub_command)) return o.name;
   }
   return std::nullopt;
+}
+
+std::string track_line(const queue::track& t) {
+  std::string line = "**" + t.title + "**";
+  if (!t.author.empty()) line += " by " + t.author;
+  if (!t.is_stream) line += " (" + format_duration(t.length.count()) + ")";
+  return line;
+}
+
+std::string queue_button_id(std::uint64_t guild, std::size_t page) {
+  return "queue:" + std::to_string(guild) + ":" + std::to_string(page);
+}
+
+std::optional<queue_button> parse_queue_button(std::string_view id) {
+  constexpr std::string_view prefix = "queue:";
+  if (id.size() > discord::max_custom_id_length || id.substr(0, prefix.size()) != prefix) return std::nullopt;
+  id.remove_prefix(prefix.size());
+  const auto colon = id.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto digits_only = [](std::string_view s) {
+    return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto guild_text = id.substr(0, colon);
+  const auto page_text = id.substr(colon + 1);
+  if (!digits_only(guild_text) || !digits_only(page_text)) return std::nullopt;
+  queue_button out;
+  auto [gp, gec] = std::from_chars(guild_text.data(), guild_text.data() + guild_text.size(), out.guild);
+  auto [pp, pec] = std::from_chars(page_text.data(), page_text.data() + page_text.size(), out.page);
+  if (gec != std::errc() || pec != std::errc() || gp != guild_text.data() + guild_text.size() ||
+      pp != page_text.data() + page_text.size() || out.guild == 0 || out.page > max_queue_page) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+discord::message_content queue_message(std::uint64_t guild, const queue::queue_page& p) {
+  discord::message_content m;
+  m.content = "Queue — page " + std::to_string(p.page + 1) + "/" + std::to_string(p.page_count) + ", " +
+              std::to_string(p.total) + " tracks\n";
+  for (std::size_t n = 0; n < p.items.size(); ++n) {
+    m.content += std::to_string(p.first_position + n + 1) + ". " + track_line(p.items[n]) + "\n";
+  }
+  if (m.content.size() > 2000) {  // Discord's message limit; cut on a UTF-8 boundary
+    std::size_t cut = 1997;
+    while (cut > 0 && (static_cast<unsigned char>(m.content[cut]) & 0xC0U) == 0x80U) --cut;
+    m.content.resize(cut);
+    m.content += "...";
+  }
+  discord::button previous;
+  previous.label = "Previous";
+  previous.custom_id = queue_button_id(guild, p.page == 0 ? 0 : p.page - 1);
+  previous.disabled = p.page == 0;
+  discord::button next;
+  next.label = "Next";
+  next.custom_id = queue_button_id(guild, p.page + 1);
+  next.disabled = p.page + 1 >= p.page_count;
+  if (previous.disabled && next.disabled) return m;  // one page: no buttons
+  discord::action_row row;
+  row.components.emplace_back(std::move(previous));
+  row.components.emplace_back(std::move(next));
+  m.components.push_back(std::move(row));
+  return m;
 }
 
 std::string format_duration(std::int64_t ms) {

@@ -128,6 +128,35 @@ setter choice(std::string& target, std::vector<std::string> allowed) {
   };
 }
 
+setter boolean(bool& target) {
+  return [&target](const raw_value& v) -> std::optional<std::string> {
+    if (const auto* b = std::get_if<bool>(&v.value)) {
+      target = *b;
+      return std::nullopt;
+    }
+    if (const auto* s = as_string(v); s != nullptr && v.from_env) {
+      if (*s == "true" || *s == "1") {
+        target = true;
+        return std::nullopt;
+      }
+      if (*s == "false" || *s == "0") {
+        target = false;
+        return std::nullopt;
+      }
+    }
+    return "must be true or false";
+  };
+}
+
+setter days(std::chrono::seconds& target, std::int64_t min, std::int64_t max) {
+  return [&target, min, max](const raw_value& v) -> std::optional<std::string> {
+    std::int64_t d = 0;
+    if (auto err = integer(d, min, max)(v)) return "(days) " + *err;
+    target = std::chrono::hours(24 * d);
+    return std::nullopt;
+  };
+}
+
 setter secret_value(core::secret& target) {
   return [&target](const raw_value& v) -> std::optional<std::string> {
     const auto* s = as_string(v);
@@ -217,6 +246,12 @@ std::vector<binding> bindings_for(bot_config& c) {
       {"observability.log_level", choice(c.observability.log_level, {"trace", "debug", "info", "warn", "error"})},
       {"observability.trace_sample_ratio", number(c.observability.trace_sample_ratio, 0.0, 1.0)},
       {"observability.otlp_endpoint", text(c.observability.otlp_endpoint, 2048)},
+      {"api.enabled", boolean(c.api.enabled)},
+      {"api.host", text(c.api.host, 255)},
+      {"api.port", integer(c.api.port, 0, 65535)},
+      {"api.allowed_origins", string_list(c.api.allowed_origins, 32)},
+      {"api.token_ttl_days", days(c.api.token_ttl, 1, 365)},
+      {"api.public_url", text(c.api.public_url, 2048)},
       {"shutdown.deadline_seconds", seconds(c.shutdown_deadline, 1, 300)},
   };
 }
@@ -334,6 +369,27 @@ void cross_checks(const bot_config& c, std::vector<config_problem>& problems) {
       problems.push_back({"music.search_prefixes", "each prefix must be 1-32 characters ending in ':' (e.g. \"ytsearch:\")"});
       break;
     }
+  }
+  if (c.api.host.empty()) problems.push_back({"api.host", "must not be empty (127.0.0.1 keeps the API local)"});
+  for (const auto& origin : c.api.allowed_origins) {
+    const auto parsed = net::parse_endpoint(origin);
+    const auto scheme_end = origin.find("://");
+    const bool has_path = scheme_end != std::string::npos && origin.find('/', scheme_end + 3) != std::string::npos;
+    if (origin == "*" || !parsed || (parsed->scheme != net::scheme::http && parsed->scheme != net::scheme::https) ||
+        has_path) {
+      problems.push_back({"api.allowed_origins",
+                          "each origin must be scheme://host[:port] with http or https and no path (\"*\" is not allowed)"});
+      break;
+    }
+  }
+  if (!c.api.public_url.empty()) {
+    const auto parsed = net::parse_endpoint(c.api.public_url);
+    if (!parsed || (parsed->scheme != net::scheme::http && parsed->scheme != net::scheme::https)) {
+      problems.push_back({"api.public_url", "must be an http:// or https:// URL"});
+    }
+  }
+  if (c.api.enabled && c.api.port != 0 && c.api.port == c.observability.port) {
+    problems.push_back({"api.port", "must differ from observability.port"});
   }
   if (c.music.max_per_user > c.music.max_queue_length) {
     problems.push_back({"music.max_per_user", "must not exceed music.max_queue_length"});

@@ -77,6 +77,16 @@ struct bot_config {
     std::string otlp_endpoint;  // empty: no export
   } observability;
 
+  // The control API and web dashboard (musicbot::api), off by default.
+  struct api_section {
+    bool enabled = false;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8081;
+    std::vector<std::string> allowed_origins;  // CORS origins, e.g. "https://dash.example.org"; never "*"
+    std::chrono::seconds token_ttl{std::chrono::hours(24 * 30)};  // default lifetime of /dashboard tokens
+    std::string public_url;  // the dashboard URL shown to admins; empty: http://host:port/
+  } api;
+
   std::chrono::seconds shutdown_deadline{10};
 };
 

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,7 +18,10 @@
 #include <filesystem>
 #include <random>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -155,6 +160,33 @@ class traffic {
   std::uint64_t sent_ = 0;
 };
 
+// Writes `content` to `path` readable by the owner only, atomically (a
+// reader polling for the file never sees it half written).
+bool write_private_file(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::fchmod(fd, 0600) == 0;
+  std::size_t written = 0;
+  while (ok && written < content.size()) {
+    const auto n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) ok = false;
+    else written += static_cast<std::size_t>(n);
+  }
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
+}
+
+std::string voice_state_json(std::uint64_t guild, std::uint64_t channel, std::uint64_t user) {
+  return R"({"guild_id":")" + std::to_string(guild) + R"(","channel_id":")" + std::to_string(channel) +
+         R"(","user_id":")" + std::to_string(user) + R"(","session_id":"s)" + std::to_string(user) +
+         R"(","deaf":false,"mute":false,"self_deaf":false,"self_mute":false,"self_video":false,"suppress":false,"member":{"user":{"id":")" +
+         std::to_string(user) + R"("},"roles":[]}})";
+}
+
 }  // namespace
 
 int run_demo(const demo_options& options) {
@@ -182,7 +214,7 @@ int run_demo(const demo_options& options) {
 
   testing::fake_discord_options dopt;
   dopt.shards = options.shards;
-  dopt.guilds = options.guilds;
+  dopt.guilds = options.guilds + (options.api_port ? 1U : 0U);  // + the dashboard guild
   dopt.max_concurrency = options.shards;
   testing::fake_discord discord(ioc.get_executor(), dopt);
   if (auto port = discord.start(); !port) {
@@ -198,6 +230,11 @@ int run_demo(const demo_options& options) {
   config.store.sqlite_path = (dir / "demo.db").string();
   config.observability.port = 0;  // any free port; printed below
   config.music.idle_disconnect = std::chrono::seconds(120);
+  if (options.api_port) {
+    config.api.enabled = true;
+    config.api.host = "127.0.0.1";
+    config.api.port = *options.api_port;
+  }
 
   runtime_options rt;
   rt.discord_rest_url = discord.api_base();
@@ -205,8 +242,12 @@ int run_demo(const demo_options& options) {
   music_bot bot(ioc, config, rt);
 
   traffic sim(discord, dopt.bot_user_id, options.seed);
+  // The dashboard guild (with --api-port): shard 0's last guild, left alone by the simulated users.
+  std::uint64_t dashboard_guild = 0;
+  if (options.api_port && !discord.guild_ids(0, options.shards).empty()) dashboard_guild = discord.guild_ids(0, options.shards).back();
   for (std::uint32_t s = 0; s < options.shards; ++s) {
     for (const auto g : discord.guild_ids(s, options.shards)) {
+      if (g == dashboard_guild) continue;
       for (std::uint32_t u = 0; u < options.users_per_guild; ++u) sim.add({g, 500'000'000'000'000'000ULL + g % 1'000'000 * 100 + u, s});
     }
   }
@@ -313,6 +354,54 @@ int run_demo(const demo_options& options) {
     if (!ec) finish("interrupted");
   });
 
+  // --api-port: one playing track and queued ones (looping) in the dashboard
+  // guild, the bot in its voice channel, then the token file.
+  auto setup_dashboard = [&] {
+    if (!options.api_port) return;
+    if (bot.api_port() == 0 || dashboard_guild == 0) {
+      std::fprintf(stderr, "demo: the control API did not start (port %u in use?)\n", static_cast<unsigned>(*options.api_port));
+      exit_code = 1;
+      return finish("the control API did not start");
+    }
+    const std::uint64_t user = 600'000'000'000'000'001ULL;
+    const auto channel = dashboard_guild + 1;
+    const std::string url = "http://127.0.0.1:" + std::to_string(bot.api_port()) + "/";
+    discord.dispatch(0, "VOICE_STATE_UPDATE", voice_state_json(dashboard_guild, channel, user));
+    std::vector<std::string> queries;
+    for (const char* title : titles) queries.emplace_back(title);
+    queries.resize(6);  // one playing + five queued
+    bot.prefill(dashboard_guild, user, channel, std::move(queries), true, [&, user, url](error_code ec) {
+      if (ec) std::fprintf(stderr, "demo: preparing the dashboard guild: %s\n", ec.message().c_str());
+      if (options.dashboard_token_file.empty()) {
+        std::printf("dashboard: %s (guild %llu; create a token with /dashboard token)\n", url.c_str(),
+                    static_cast<unsigned long long>(dashboard_guild));
+        std::fflush(stdout);
+        return;
+      }
+      bot.issue_dashboard_token(dashboard_guild, user, std::chrono::hours(24), "demo dashboard",
+                                [&, url](error_code iec, std::string, core::secret token) {
+                                  if (iec) {
+                                    std::fprintf(stderr, "demo: issuing the dashboard token: %s\n", iec.message().c_str());
+                                    exit_code = 1;
+                                    return;
+                                  }
+                                  boost::json::object o;
+                                  o["guild_id"] = std::to_string(dashboard_guild);
+                                  o["token"] = token.reveal();
+                                  o["url"] = url;
+                                  if (!write_private_file(options.dashboard_token_file, boost::json::serialize(o))) {
+                                    std::fprintf(stderr, "demo: cannot write %s\n", options.dashboard_token_file.c_str());
+                                    exit_code = 1;
+                                    return;
+                                  }
+                                  std::printf("dashboard: %s (token for guild %llu written to %s)\n", url.c_str(),
+                                              static_cast<unsigned long long>(dashboard_guild),
+                                              options.dashboard_token_file.c_str());
+                                  std::fflush(stdout);
+                                });
+    });
+  };
+
   bot.start([&](error_code ec) {
     if (ec) {
       std::fprintf(stderr, "demo: the bot did not start: %s\n", ec.message().c_str());
@@ -332,6 +421,7 @@ int run_demo(const demo_options& options) {
     *when_ready = [&, wait, waited, when_ready] {
       if (discord.identifies().size() >= options.shards || ++*waited > 200) {
         sim.join_voice();
+        setup_dashboard();
         tick();
         report();
         *when_ready = nullptr;  // break the self-reference

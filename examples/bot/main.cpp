@@ -25,7 +25,8 @@ void usage() {
                "usage: musicbot --config PATH            run the bot\n"
                "       musicbot --check-config --config PATH\n"
                "       musicbot --demo [--duration SECONDS] [--guilds N] [--shards N] [--users-per-guild N]\n"
-               "                       [--rate COMMANDS_PER_SECOND] [--verbose] [--no-progress]\n");
+               "                       [--rate COMMANDS_PER_SECOND] [--verbose] [--no-progress]\n"
+               "                       [--api-port PORT] [--dashboard-token-file FILE]\n");
 }
 
 bool parse_number(std::string_view text, std::uint32_t& out, std::uint32_t min, std::uint32_t max) {
@@ -74,6 +75,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--rate") {
       if (!parse_number(value(arg), n, 1, 10000)) return std::fprintf(stderr, "musicbot: --rate must be 1-10000\n"), 2;
       demo_options.commands_per_second = n;
+    } else if (arg == "--api-port") {
+      if (!parse_number(value(arg), n, 0, 65535)) return std::fprintf(stderr, "musicbot: --api-port must be 0-65535\n"), 2;
+      demo_options.api_port = static_cast<std::uint16_t>(n);
+    } else if (arg == "--dashboard-token-file") {
+      demo_options.dashboard_token_file = std::string(value(arg));
+      if (demo_options.dashboard_token_file.empty()) return std::fprintf(stderr, "musicbot: --dashboard-token-file needs a path\n"), 2;
     } else if (arg == "--verbose") {
       demo_options.verbose = true;
     } else if (arg == "--no-progress") {
@@ -88,6 +95,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!demo && (demo_options.api_port || !demo_options.dashboard_token_file.empty())) {
+    std::fprintf(stderr, "musicbot: --api-port and --dashboard-token-file are demo options (use [api] in the config)\n");
+    return 2;
+  }
+  if (!demo_options.dashboard_token_file.empty() && !demo_options.api_port) {
+    std::fprintf(stderr, "musicbot: --dashboard-token-file needs --api-port\n");
+    return 2;
+  }
   if (demo) return musicbot::bot::run_demo(demo_options);
   if (config_path.empty()) {
     usage();

@@ -170,3 +170,65 @@ TEST(BotConfig, EnvironmentSecretWinsOverSecretFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BotConfig, ApiSectionDefaultsOff) {
+  const auto r = load_config(valid, no_env());
+  ASSERT_TRUE(r.ok()) << describe(r.problems);
+  EXPECT_FALSE(r.config.api.enabled);
+  EXPECT_EQ(r.config.api.host, "127.0.0.1");
+  EXPECT_EQ(r.config.api.port, 8081);
+  EXPECT_TRUE(r.config.api.allowed_origins.empty());
+  EXPECT_EQ(r.config.api.token_ttl, std::chrono::hours(24 * 30));
+}
+
+TEST(BotConfig, ApiSectionValuesAndEnvironment) {
+  const auto r = load_config(std::string(valid) + R"(
+[api]
+enabled = true
+port = 8090
+allowed_origins = ["https://dash.example.org", "http://127.0.0.1:8090"]
+token_ttl_days = 7
+public_url = "https://dash.example.org/"
+)",
+                             env_of({{"MUSICBOT_API_HOST", "0.0.0.0"}}));
+  ASSERT_TRUE(r.ok()) << describe(r.problems);
+  EXPECT_TRUE(r.config.api.enabled);
+  EXPECT_EQ(r.config.api.host, "0.0.0.0");
+  EXPECT_EQ(r.config.api.port, 8090);
+  EXPECT_EQ(r.config.api.allowed_origins.size(), 2U);
+  EXPECT_EQ(r.config.api.token_ttl, std::chrono::hours(24 * 7));
+
+  const auto env = load_config(valid, env_of({{"MUSICBOT_API_ENABLED", "1"},
+                                              {"MUSICBOT_API_ALLOWED_ORIGINS", "https://a.example,https://b.example:8443"}}));
+  ASSERT_TRUE(env.ok()) << describe(env.problems);
+  EXPECT_TRUE(env.config.api.enabled);
+  EXPECT_EQ(env.config.api.allowed_origins.size(), 2U);
+}
+
+TEST(BotConfig, ApiSectionBadValuesNamedByKey) {
+  const auto r = load_config(std::string(valid) + R"(
+[api]
+enabled = "yes"
+host = ""
+port = 70000
+allowed_origins = ["*"]
+token_ttl_days = 0
+public_url = "ftp://dash.example.org"
+bogus = 1
+)",
+                             no_env());
+  for (const auto* key : {"api.enabled", "api.host", "api.port", "api.allowed_origins", "api.token_ttl_days",
+                          "api.public_url", "api.bogus"}) {
+    EXPECT_TRUE(has_problem(r, key)) << key << "\n" << describe(r.problems);
+  }
+  const auto path = load_config(std::string(valid) + "[api]\nallowed_origins = [\"https://dash.example.org/app\"]\n", no_env());
+  EXPECT_TRUE(has_problem(path, "api.allowed_origins")) << describe(path.problems);
+  const auto same_port = load_config(std::string(valid) + "[api]\nenabled = true\nport = 9464\n", no_env());
+  EXPECT_TRUE(has_problem(same_port, "api.port")) << describe(same_port.problems);
+  const auto bad_env = load_config(valid, env_of({{"MUSICBOT_API_ENABLED", "maybe"}}));
+  EXPECT_TRUE(has_problem(bad_env, "MUSICBOT_API_ENABLED")) << describe(bad_env.problems);
+}
+
+}  // namespace

@@ -1,0 +1,109 @@
+// The reference bot with Redis configured (a real redis-server on loopback):
+// command limits shared by every process and failing closed, guild settings
+// in the shared cache layer and dropped from it by /settings set.
+#include "bot_fixture.hpp"
+#include "limits.hpp"
+
+#include <musicbot/redis/client.hpp>
+#include <musicbot/redis/config.hpp>
+#include <redis_server.hpp>
+
+namespace {
+
+using namespace musicbot_bot_test;
+using namespace std::chrono_literals;
+
+musicbot::redis::config client_config(const musicbot_test::redis_server& server) {
+  auto cfg = musicbot::redis::parse_url(server.url()).value();
+  cfg.connect_timeout = 500ms;
+  cfg.reconnect_initial_delay = 20ms;
+  cfg.reconnect_max_delay = 100ms;
+  return cfg;
+}
+
+struct decider {
+  musicbot::bot::command_limiter& limiter;
+  asio::io_context& ioc;
+  musicbot::bot::limit_verdict operator()(std::uint64_t guild, std::uint64_t user, std::string_view command) {
+    std::optional<musicbot::bot::limit_verdict> out;
+    limiter.decide(guild, user, command, [&](musicbot::bot::limit_verdict v) { out = v; });
+    EXPECT_TRUE(musicbot_test::run_until(ioc, [&] { return out.has_value(); }));
+    return out.value_or(musicbot::bot::limit_verdict{});
+  }
+};
+
+TEST(BotRedisLimits, TwoProcessesShareOneQuotaAndFailClosed) {
+  musicbot_test::redis_server server;
+  asio::io_context ioc;
+  musicbot::bot::bot_config config;
+  config.limits.user_commands = 3;
+  config.limits.user_window = 60s;
+  config.limits.guild_commands = 100;
+  config.redis.fallback_fraction = 0.5;
+  config.redis.expected_replicas = 2;
+  musicbot::metrics::registry registry;
+  const auto business = musicbot::metrics::register_business_metrics(registry).value();
+  // Two "processes": two clients, two limiters, one Redis.
+  musicbot::redis::client client_a(ioc.get_executor(), client_config(server));
+  musicbot::redis::client client_b(ioc.get_executor(), client_config(server));
+  int connected = 0;
+  client_a.async_connect([&](boost::system::error_code ec) { connected += ec ? 0 : 1; });
+  client_b.async_connect([&](boost::system::error_code ec) { connected += ec ? 0 : 1; });
+  ASSERT_TRUE(musicbot_test::run_until(ioc, [&] { return connected == 2; }));
+  musicbot::bot::command_limiter a(config, client_a, business);
+  musicbot::bot::command_limiter b(config, client_b, business);
+  ASSERT_TRUE(a.distributed());
+  decider in_a{a, ioc};
+  decider in_b{b, ioc};
+
+  EXPECT_TRUE(in_a(1, 7, "play").allowed);
+  EXPECT_TRUE(in_b(1, 7, "play").allowed);
+  const auto third = in_a(1, 7, "play");
+  EXPECT_TRUE(third.allowed);
+  EXPECT_TRUE(third.shared);
+  const auto fourth = in_b(1, 7, "play");  // the quota of 3 is spent across both processes
+  EXPECT_FALSE(fourth.allowed);
+  EXPECT_TRUE(fourth.shared);
+  EXPECT_EQ(fourth.scope, "user");
+  EXPECT_GT(fourth.retry_after, 0ns);
+  EXPECT_TRUE(in_b(1, 7, "queue").allowed);  // per command
+  EXPECT_FALSE(server.command({"KEYS", "musicbot:rl:*"}).empty());
+
+  // Redis gone: decisions come from the local fallback (3 × 0.5 / 2 → 1 per
+  // process), never an unconditional allow.
+  server.stop();
+  EXPECT_TRUE(in_a(2, 8, "skip").allowed);
+  const auto refused = in_a(2, 8, "skip");
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_FALSE(refused.shared);
+  EXPECT_TRUE(a.fallback_active());
+  client_a.close();
+  client_b.close();
+  ioc.run_for(20ms);
+}
+
+TEST(BotRedis, SettingsGoThroughTheSharedCacheAndSetDropsThem) {
+  musicbot_test::redis_server server;
+  bot_fixture f;
+  f.config.redis.url = musicbot::core::secret(server.url());
+  f.config.limits.user_commands = 2;
+  f.start_bot();
+  const auto g = f.guild_ids.at(0);
+  const std::string key = "musicbot:guild_settings:" + std::to_string(g);
+  const auto show = R"({"name":"show","type":1,"options":[]})";
+  EXPECT_NE(f.reply_text(f.command(g, 11, "settings", {show})).find("default volume 100%"), std::string::npos);
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}).find('1') != std::string::npos; }));
+  EXPECT_NE(server.command({"GET", key}).find(R"("volume":100)"), std::string::npos);
+
+  const auto set = R"({"name":"set","type":1,"options":[)" + option_json("default_volume", 4, "60") + "]}";
+  EXPECT_EQ(f.reply_text(f.command(g, 12, "settings", {set}, manage_guild)), "Settings saved.");
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}).find('0') != std::string::npos; }));
+  EXPECT_NE(f.reply_text(f.command(g, 13, "settings", {show})).find("default volume 60%"), std::string::npos);
+
+  // Command limits are decided in Redis: the third /settings of one user is refused.
+  f.reply_text(f.command(g, 13, "settings", {show}));
+  EXPECT_EQ(f.reply_text(f.command(g, 13, "settings", {show})).rfind("Slow down", 0), 0U);
+  EXPECT_FALSE(server.command({"KEYS", "musicbot:rl:*"}).empty());
+}
+
+}  // namespace
