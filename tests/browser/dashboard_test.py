@@ -6,7 +6,7 @@ Covers: a wrong token shows an error; signing in shows the queue and a live
 event stream; skip changes now-playing; reordering with the keyboard/button
 fallback and with HTML5 drag and drop reaches the server; a change made by
 another client shows up through the event stream; the settings form shows the
-API's 400 field messages; the page fits a 375 px wide phone; no CSP violation
+API's 400 field messages and saves a valid change; the page fits a 375 px wide phone; no CSP violation
 and no token in the browser console or the bot's output; a page on another
 origin cannot call the API with the token. Screenshots go to --out.
 
@@ -362,6 +362,15 @@ def run(args):
         step(f"settings validation: '{by_id(driver, 'err-volume').text}'")
         by_id(driver, "settings-reset").click()
         check(by_id(driver, "set-volume").get_attribute("value") == old_volume, "revert did not restore")
+        # a valid change is saved (only the changed field is sent)
+        per_user = by_id(driver, "set-max-user")
+        per_user.clear()
+        per_user.send_keys("3")
+        driver.find_element(By.CSS_SELECTOR, "#settings-form button[type=submit]").click()
+        wait_for(driver, "settings saved", lambda d: by_id(d, "settings-status").text == "Saved.")
+        status, _, saved = api_call(base, token, "GET", f"/api/v1/guilds/{guild}/settings")
+        check(status == 200 and saved.get("max_per_user") == 3, f"settings not saved: {status} {saved}")
+        step("settings: saved max_per_user = 3")
 
         driver.execute_script("window.scrollTo(0, 0)")
         time.sleep(0.3)  # let the progress bar tick once more for the picture
