@@ -959,7 +959,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         const trace::context_scope scope(call->trace);
         if (ec) return self->finish(call, music::error::persistence_failed, "");
         ++self->stats.ok;
-        self->reply(call, text(revoked ? "Token revoked." : "No live token of this server has that id.", true), "ok");
+        self->reply(call, text(revoked ? "Token revoked." : "No token of this server has that id.", true), "ok");
       });
 #endif
     }
