@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 
 namespace musicbot::discord {
 
@@ -402,10 +403,102 @@ bool raw_json_of(od::value v, std::string_view& out) {
 
 }  // namespace
 
+// Typed events of earlier messages, kept so their heap buffers (strings,
+// vectors) are reused by the next event of the same type instead of being
+// freed and allocated again per message.
+struct event_spares {
+  ready_event ready;
+  guild_create_event guild_create;
+  voice_state voice;
+  voice_server_update_event voice_server;
+  interaction command;
+
+  template <class T>
+  T& slot() {
+    if constexpr (std::is_same_v<T, ready_event>) return ready;
+    else if constexpr (std::is_same_v<T, guild_create_event>) return guild_create;
+    else if constexpr (std::is_same_v<T, voice_state>) return voice;
+    else if constexpr (std::is_same_v<T, voice_server_update_event>) return voice_server;
+    else return command;
+  }
+
+  // Moves a typed event out of `ev` into its slot; `ev` becomes monostate.
+  void stash(gateway_event& ev) {
+    std::visit(
+        [this](auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, ready_event> || std::is_same_v<T, guild_create_event> ||
+                        std::is_same_v<T, voice_state> || std::is_same_v<T, voice_server_update_event> ||
+                        std::is_same_v<T, interaction>) {
+            slot<T>() = std::move(e);
+          }
+        },
+        ev);
+    ev = std::monostate{};
+  }
+
+  // Makes `ev` a cleared T that reuses the slot's buffers.
+  template <class T>
+  T& take(gateway_event& ev) {
+    T& e = ev.emplace<T>(std::move(slot<T>()));
+    clear(e);
+    return e;
+  }
+
+  static void clear(ready_event& r) {
+    r.api_version = 0;
+    r.user_id = 0;
+    r.username.clear();
+    r.application_id = 0;
+    r.session_id.clear();
+    r.resume_gateway_url.clear();
+    r.shard.reset();
+    r.guild_ids.clear();
+  }
+  static void clear(guild_create_event& g) {
+    g.id = 0;
+    g.name.clear();
+    g.unavailable = false;
+    g.member_count.reset();
+    g.voice_states.clear();
+  }
+  static void clear(voice_state& v) {
+    std::string session = std::move(v.session_id);
+    v = voice_state{};
+    session.clear();
+    v.session_id = std::move(session);
+  }
+  static void clear(voice_server_update_event& e) {
+    e.token.clear();
+    e.guild_id = 0;
+    e.endpoint.reset();
+  }
+  static void clear(interaction& in) {
+    in.id = 0;
+    in.application_id = 0;
+    in.type = interaction_type::ping;
+    in.token.clear();
+    in.guild_id.reset();
+    in.channel_id.reset();
+    in.user_id = 0;
+    in.locale.clear();
+    in.member_permissions = 0;
+    in.app_permissions = 0;
+    in.command_id.reset();
+    in.command_name.clear();
+    in.options.clear();
+    in.custom_id.clear();
+    in.component_type = 0;
+    in.values.clear();
+    in.message_id.reset();
+  }
+};
+
 struct gateway_parser::impl {
   explicit impl(std::size_t max) : parser(max) {}
   od::parser parser;
   std::string padded;  // copy when the caller's buffer has no padding
+  event_spares spares;
 };
 
 gateway_parser::gateway_parser(std::size_t max_size) : impl_(std::make_unique<impl>(max_size)) {}
@@ -421,7 +514,20 @@ boost::system::result<gateway_payload> gateway_parser::parse(std::string_view js
 
 namespace {
 
-ec_t parse_typed_d(od::value dv, gateway_payload& out) {
+// True when `d` of this op/t has a typed model parse_typed_d() fills.
+bool has_typed_model(int op, std::string_view t) noexcept {
+  if (op == static_cast<int>(opcode::hello) || op == static_cast<int>(opcode::invalid_session)) return true;
+  if (op != static_cast<int>(opcode::dispatch)) return false;
+  return t == "INTERACTION_CREATE" || t == "VOICE_STATE_UPDATE" || t == "VOICE_SERVER_UPDATE" ||
+         t == "GUILD_CREATE" || t == "GUILD_DELETE" || t == "READY";
+}
+
+std::string_view trim_right(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+ec_t parse_typed_d(od::value dv, gateway_payload& out, event_spares& spares) {
   const auto op = static_cast<opcode>(out.op);
   if (op == opcode::hello) {
     hello_event h;
@@ -458,20 +564,16 @@ ec_t parse_typed_d(od::value dv, gateway_payload& out) {
     return fn(obj);
   };
   if (t == "READY") {
-    ready_event r;
-    auto ec = with_object([&](od::object o) { return parse_ready(o, r); });
-    if (!ec) out.event = std::move(r);
-    return ec;
+    auto& r = spares.take<ready_event>(out.event);
+    return with_object([&](od::object o) { return parse_ready(o, r); });
   }
   if (t == "RESUMED") {
     out.event = resumed_event{};
     return {};
   }
   if (t == "GUILD_CREATE") {
-    guild_create_event g;
-    auto ec = with_object([&](od::object o) { return parse_guild_create(o, g); });
-    if (!ec) out.event = std::move(g);
-    return ec;
+    auto& g = spares.take<guild_create_event>(out.event);
+    return with_object([&](od::object o) { return parse_guild_create(o, g); });
   }
   if (t == "GUILD_DELETE") {
     guild_delete_event g;
@@ -480,22 +582,16 @@ ec_t parse_typed_d(od::value dv, gateway_payload& out) {
     return ec;
   }
   if (t == "VOICE_STATE_UPDATE") {
-    voice_state vs;
-    auto ec = with_object([&](od::object o) { return parse_voice_state(o, vs); });
-    if (!ec) out.event = std::move(vs);
-    return ec;
+    auto& vs = spares.take<voice_state>(out.event);
+    return with_object([&](od::object o) { return parse_voice_state(o, vs); });
   }
   if (t == "VOICE_SERVER_UPDATE") {
-    voice_server_update_event e;
-    auto ec = with_object([&](od::object o) { return parse_voice_server(o, e); });
-    if (!ec) out.event = std::move(e);
-    return ec;
+    auto& e = spares.take<voice_server_update_event>(out.event);
+    return with_object([&](od::object o) { return parse_voice_server(o, e); });
   }
   if (t == "INTERACTION_CREATE") {
-    interaction in;
-    auto ec = with_object([&](od::object o) { return parse_interaction(o, in); });
-    if (!ec) out.event = std::move(in);
-    return ec;
+    auto& in = spares.take<interaction>(out.event);
+    return with_object([&](od::object o) { return parse_interaction(o, in); });
   }
   return {};
 }
@@ -508,7 +604,7 @@ boost::system::error_code gateway_parser::parse_into(std::string_view json, gate
   out.s.reset();
   out.t.clear();
   out.d.clear();
-  out.event = std::monostate{};
+  impl_->spares.stash(out.event);
   out.typed_error.clear();
 
   if (readable < json.size() + simdjson::SIMDJSON_PADDING) {
@@ -520,71 +616,104 @@ boost::system::error_code gateway_parser::parse_into(std::string_view json, gate
 
   od::document doc;
   if (impl_->parser.iterate(json, readable).get(doc)) return make_error_code(error::invalid_json);
-  od::object obj;
-  if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
-  std::string_view d_raw;
-  bool has_d = false;
-  for (auto field : obj) {
-    od::raw_json_string key;
-    od::value v;
-    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
-    if (key == "op") {
-      std::int64_t op = 0;
-      if (v.get_int64().get(op) || op < 0 || op > 1000) return make_error_code(error::invalid_payload);
-      out.op = static_cast<int>(op);
-    } else if (key == "s") {
-      bool null = false;
-      if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
-      if (!null) {
-        std::int64_t s = 0;
-        if (v.get_int64().get(s)) return make_error_code(error::invalid_payload);
-        out.s = s;
-      }
-    } else if (key == "t") {
-      bool null = false;
-      if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
-      if (!null) {
-        std::string_view t;
-        if (v.get_string().get(t)) return make_error_code(error::invalid_payload);
-        out.t.assign(t);
-      }
-    } else if (key == "d") {
-      if (!raw_json_of(v, d_raw)) return make_error_code(error::invalid_json);
-      has_d = true;
+  // Attempt 0 walks once: when `op` (and `t`) precede `d`, as Discord sends
+  // them, `d` is parsed into its typed model on the spot and its raw text is
+  // taken from the input positions around it. Attempt 1 (other key orders,
+  // or a `d` that does not match its model) is the general path: raw `d`
+  // first, then a second walk over the same index for the typed model.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool single = attempt == 0;
+    if (!single) {
+      out.op = -1;
+      out.s.reset();
+      out.t.clear();
+      impl_->spares.stash(out.event);
+      doc.rewind();
     }
-  }
-  if (out.op < 0) return make_error_code(error::invalid_payload);
-  if (has_d) out.d.assign(d_raw);
+    od::object obj;
+    if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
+    std::string_view d_raw;
+    bool has_d = false;
+    bool typed_done = false;
+    bool retry = false;
+    for (auto field : obj) {
+      od::raw_json_string key;
+      od::value v;
+      if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+      if (key == "op") {
+        std::int64_t op = 0;
+        if (v.get_int64().get(op) || op < 0 || op > 1000) return make_error_code(error::invalid_payload);
+        out.op = static_cast<int>(op);
+      } else if (key == "s") {
+        bool null = false;
+        if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
+        if (!null) {
+          std::int64_t s = 0;
+          if (v.get_int64().get(s)) return make_error_code(error::invalid_payload);
+          out.s = s;
+        }
+      } else if (key == "t") {
+        bool null = false;
+        if (v.is_null().get(null)) return make_error_code(error::invalid_payload);
+        if (!null) {
+          std::string_view t;
+          if (v.get_string().get(t)) return make_error_code(error::invalid_payload);
+          out.t.assign(t);
+        }
+      } else if (key == "d") {
+        if (single && !has_d && has_typed_model(out.op, out.t)) {
+          const char* begin = v.raw_json_token().data();
+          if (out.op == static_cast<int>(opcode::dispatch)) out.event = raw_dispatch{};
+          const char* after = nullptr;
+          if (parse_typed_d(v, out, impl_->spares) || doc.current_location().get(after) || after < begin) {
+            retry = true;
+            break;
+          }
+          d_raw = trim_right(std::string_view(begin, static_cast<std::size_t>(after - begin)));
+          typed_done = true;
+        } else if (!raw_json_of(v, d_raw)) {
+          return make_error_code(error::invalid_json);
+        }
+        has_d = true;
+      }
+    }
+    if (retry) continue;
+    if (out.op < 0) return make_error_code(error::invalid_payload);
+    if (has_d) out.d.assign(d_raw);
+    if (typed_done) return {};
 
-  switch (static_cast<opcode>(out.op)) {
-    case opcode::heartbeat: out.event = heartbeat_request{}; return {};
-    case opcode::heartbeat_ack: out.event = heartbeat_ack_event{}; return {};
-    case opcode::reconnect: out.event = reconnect_event{}; return {};
-    case opcode::dispatch: out.event = raw_dispatch{}; break;
-    case opcode::hello:
-    case opcode::invalid_session: break;
-    default: return {};  // unmodelled opcode: std::monostate, raw d kept
+    switch (static_cast<opcode>(out.op)) {
+      case opcode::heartbeat: out.event = heartbeat_request{}; return {};
+      case opcode::heartbeat_ack: out.event = heartbeat_ack_event{}; return {};
+      case opcode::reconnect: out.event = reconnect_event{}; return {};
+      case opcode::dispatch: out.event = raw_dispatch{}; break;
+      case opcode::hello:
+      case opcode::invalid_session: break;
+      default: return {};  // unmodelled opcode: std::monostate, raw d kept
+    }
+    if (!has_d) {
+      if (out.op == static_cast<int>(opcode::dispatch)) return {};
+      return make_error_code(error::invalid_payload);
+    }
+    // Second walk over the same index (no new stage 1): the typed model of
+    // `d`, now that `op` and `t` are known whatever the key order was.
+    ec_t ec;
+    od::object again;
+    od::value dv;
+    if (doc.rewind(), doc.get_object().get(again) || again.find_field_unordered("d").get(dv)) {
+      ec = make_error_code(error::invalid_json);
+    } else {
+      ec = parse_typed_d(dv, out, impl_->spares);
+    }
+    if (ec) {
+      impl_->spares.stash(out.event);  // drop the partial typed event
+      if (out.op != static_cast<int>(opcode::dispatch)) return ec;
+      out.event = raw_dispatch{};  // lose nothing: deliver raw and say why
+      out.typed_error = ec;
+    }
+    return {};
   }
-  if (!has_d) {
-    if (out.op == static_cast<int>(opcode::dispatch)) return {};
-    return make_error_code(error::invalid_payload);
-  }
-  // Second walk over the same index (no new stage 1): the typed model of `d`,
-  // now that `op` and `t` are known whatever the key order was.
-  ec_t ec;
-  od::object again;
-  od::value dv;
-  if (doc.rewind(), doc.get_object().get(again) || again.find_field_unordered("d").get(dv)) {
-    ec = make_error_code(error::invalid_json);
-  } else {
-    ec = parse_typed_d(dv, out);
-  }
-  if (ec) {
-    if (out.op != static_cast<int>(opcode::dispatch)) return ec;
-    out.event = raw_dispatch{};  // lose nothing: deliver raw and say why
-    out.typed_error = ec;
-  }
-  return {};
+  return make_error_code(error::invalid_json);  // not reached: attempt 1 always returns
 }
 
 }  // namespace musicbot::discord

@@ -20,6 +20,77 @@ gateway_payload parse_file(const std::string& rel) {
   return r ? *r : gateway_payload{};
 }
 
+// The single-walk path (op/t before d) and the general path (d first) give
+// the same typed event and the same raw d, equal to the file's d.
+TEST(GatewayPayload, KeyOrderDoesNotChangeTheResult) {
+  const char* files[] = {"gw_hello.json",
+                         "gw_invalid_session_true.json",
+                         "gw_ready.json",
+                         "gw_dispatch_guild_create_min.json",
+                         "gw_dispatch_voice_state_update.json",
+                         "gw_dispatch_voice_server_update.json",
+                         "gw_dispatch_voice_server_update_null_endpoint.json",
+                         "gw_dispatch_interaction_create_command.json",
+                         "gw_dispatch_interaction_create_button.json"};
+  gateway_parser parser;
+  for (const char* f : files) {
+    SCOPED_TRACE(f);
+    const auto doc = read_json(f).as_object();
+    boost::json::object d_first;
+    d_first["d"] = doc.at("d");
+    for (const auto& kv : doc)
+      if (kv.key() != "d") d_first[kv.key()] = kv.value();
+    auto a = parser.parse(boost::json::serialize(doc));
+    ASSERT_TRUE(a);
+    auto b = parser.parse(boost::json::serialize(d_first));
+    ASSERT_TRUE(b);
+    EXPECT_EQ(a->event.index(), b->event.index());
+    EXPECT_FALSE(a->typed_error);
+    EXPECT_FALSE(std::holds_alternative<raw_dispatch>(a->event));
+    EXPECT_EQ(boost::json::parse(a->d), doc.at("d"));
+    EXPECT_EQ(a->d, b->d);
+    EXPECT_EQ(a->op, b->op);
+    EXPECT_EQ(a->s, b->s);
+    EXPECT_EQ(a->t, b->t);
+  }
+}
+
+// One parser reused over different events: nothing leaks from an earlier
+// event of the same type into a later one (buffers are recycled).
+TEST(GatewayPayload, ReusedParserLeavesNoStaleFields) {
+  gateway_parser parser;
+  gateway_payload p;
+  const auto command = read_file("gw_dispatch_interaction_create_command.json");
+  const auto button = read_file("gw_dispatch_interaction_create_button.json");
+  const auto voice = read_file("gw_dispatch_voice_state_update.json");
+  ASSERT_FALSE(parser.parse_into(command, p));
+  const auto first = std::get<interaction>(p.event);
+  ASSERT_FALSE(parser.parse_into(voice, p));
+  ASSERT_TRUE(std::holds_alternative<voice_state>(p.event));
+  ASSERT_FALSE(parser.parse_into(button, p));
+  const auto& btn = std::get<interaction>(p.event);
+  EXPECT_TRUE(btn.command_name.empty());
+  EXPECT_TRUE(btn.options.empty());
+  EXPECT_FALSE(btn.command_id);
+  EXPECT_EQ(btn.custom_id, "player:skip");
+  ASSERT_FALSE(parser.parse_into(command, p));
+  const auto& again = std::get<interaction>(p.event);
+  EXPECT_TRUE(again.custom_id.empty());
+  EXPECT_FALSE(again.message_id);
+  EXPECT_EQ(again.command_name, first.command_name);
+  EXPECT_EQ(again.token, first.token);
+  ASSERT_EQ(again.options.size(), first.options.size());
+  EXPECT_EQ(again.options[0].value, first.options[0].value);
+  // A known dispatch that does not match its model is delivered raw.
+  ASSERT_FALSE(parser.parse_into(R"({"t":"INTERACTION_CREATE","s":9,"op":0,"d":{"id":"x"}})", p));
+  EXPECT_TRUE(std::holds_alternative<raw_dispatch>(p.event));
+  EXPECT_TRUE(p.typed_error);
+  EXPECT_EQ(p.d, R"({"id":"x"})");
+  ASSERT_FALSE(parser.parse_into(R"({"t":"VOICE_SERVER_UPDATE","s":10,"op":0,"d":{"token":"a","guild_id":"1"}} )", p));
+  EXPECT_FALSE(std::get<voice_server_update_event>(p.event).endpoint);
+  EXPECT_EQ(p.d, R"({"token":"a","guild_id":"1"})");
+}
+
 TEST(GatewayPayload, Hello) {
   auto p = parse_file("gw_hello.json");
   EXPECT_EQ(p.op, 10);
