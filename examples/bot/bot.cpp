@@ -406,8 +406,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         return done(ec);
       }
       self->health.set("store", metrics::health_status::healthy).value();
-      self->pool.on_player_moved([self](const lavalink::player_moved&) {
-        ++self->stats.players_moved;
+      // Handlers stored in members hold the bot weakly (no ownership cycle).
+      self->pool.on_player_moved([weak = std::weak_ptr<impl>(self)](const lavalink::player_moved&) {
+        if (auto s = weak.lock()) ++s->stats.players_moved;
       });
       self->pool.start();
       self->sessions->async_restore([self, done = std::move(done)](error_code rec, std::size_t restored) mutable {
@@ -417,10 +418,12 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         self->load_voice_channels(std::move(done));
       });
     });
-    (void)health.add_check("lavalink", [self = shared_from_this()] {
-      const auto n = self->connected_nodes();
+    (void)health.add_check("lavalink", [weak = std::weak_ptr<impl>(shared_from_this())] {
+      const auto bot = weak.lock();
+      if (!bot) return metrics::health_report{metrics::health_status::unhealthy, "stopping"};
+      const auto n = bot->connected_nodes();
       if (n == 0) return metrics::health_report{metrics::health_status::unhealthy, "no Lavalink node connected"};
-      if (n < self->pool.nodes().size()) return metrics::health_report{metrics::health_status::degraded, "some Lavalink nodes are down"};
+      if (n < bot->pool.nodes().size()) return metrics::health_report{metrics::health_status::degraded, "some Lavalink nodes are down"};
       return metrics::health_report{};
     });
     net::observability_options oo;
@@ -484,8 +487,13 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     if (!gateway.empty()) so.gateway_url = gateway;
     shards = std::make_unique<discord::shard_manager>(ioc.get_executor(), so, rest);
     auto self = shared_from_this();
-    shards->set_event_handler([self](std::uint32_t, const discord::gateway_payload& p) { self->on_dispatch(p); });
-    shards->set_voice_handler([self](const discord::voice_update& u) { self->on_voice(u); });
+    std::weak_ptr<impl> weak = self;
+    shards->set_event_handler([weak](std::uint32_t, const discord::gateway_payload& p) {
+      if (auto s = weak.lock()) s->on_dispatch(p);
+    });
+    shards->set_voice_handler([weak](const discord::voice_update& u) {
+      if (auto s = weak.lock()) s->on_voice(u);
+    });
     shards->async_start([self, done = std::move(done)](error_code ec) mutable {
       if (ec) {
         self->log->error("discord: {}", ec.message());
