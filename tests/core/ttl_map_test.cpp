@@ -400,4 +400,19 @@ TEST(TtlMap, DefaultClockIsCoarseAndWorks) {
   static_assert(std::is_same_v<decltype(map)::clock_type, musicbot::core::coarse_steady_clock>);
 }
 
+TEST(TtlMap, CachedClockExpiresEntriesOnlyAfterARefresh) {
+  musicbot::core::cached_clock clock;
+  musicbot::core::ttl_map<int, int, std::hash<int>, std::equal_to<int>, musicbot::core::cached_clock> map(4, 1ns, clock);
+  map.insert_or_assign(1, 2);
+  const auto written = clock.now();
+  // Let real (coarse) time move past the entry's 1 ns lifetime (bounded wait).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (musicbot::core::coarse_steady_clock{}.now() <= written && std::chrono::steady_clock::now() < deadline) {
+  }
+  EXPECT_NE(map.find(1), nullptr);  // the map still sees the time of the last refresh
+  ASSERT_GT(clock.refresh(), written);
+  EXPECT_EQ(map.find(1), nullptr);  // the refresh made it expire
+  EXPECT_EQ(map.stats().expirations, 1U);
+}
+
 }  // namespace
