@@ -192,7 +192,11 @@ TEST_F(MusicSessions, PlayProducesASpanTreeWithOutboundCalls) {
 }
 
 TEST_F(MusicSessions, IdleSessionIsPersistedAndDropped) {
-  ASSERT_FALSE(play("Riptide").first);
+  manager.reset();
+  auto so = manager_options();
+  so.idle_disconnect = 300ms;  // keeps the test short
+  manager = std::make_unique<musicbot::music::session_manager>(ioc.get_executor(), *pool, *db, so);
+  ASSERT_FALSE(play("Cozy animal crossing").first);
   std::optional<error_code> r;
   manager->async_pause(guild, true, [&](error_code ec) { r = ec; });
   ASSERT_TRUE(run_until(ioc, [&] { return r.has_value(); }));
