@@ -92,6 +92,16 @@ struct harness {
     return f;
   }
 
+  // A fake node that reports 1000 players, so new players avoid it while
+  // another node is up.
+  mt::fake_lavalink* busy_fake() {
+    auto* f = fake();
+    ll::node_stats busy;
+    busy.players = 1000;
+    f->set_stats(busy);
+    return f;
+  }
+
   ll::node_options node_opts(const std::string& name, const mt::fake_lavalink& f) {
     ll::node_options o;
     o.name = name;

@@ -174,10 +174,7 @@ TEST(lavalink_client, not_resumed_session_rebuilds_players) {
 TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
   harness h;
   auto a = h.fake();
-  auto b = h.fake();
-  ll::node_stats busy;
-  busy.players = 1000;  // keep new players off b until a dies
-  b->set_stats(busy);
+  auto b = h.busy_fake();  // new players go to a until it dies
   auto pool = h.pool();
   std::vector<ll::player_moved> moved;
   pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
@@ -399,10 +396,7 @@ namespace {
 TEST(lavalink_client, breaker_opens_after_failures_and_moves_players) {
   harness h;
   auto a = h.fake();
-  auto b = h.fake();
-  ll::node_stats busy;
-  busy.players = 1000;
-  b->set_stats(busy);
+  auto b = h.busy_fake();
   auto pool = h.pool();
   std::vector<ll::player_moved> moved;
   pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });

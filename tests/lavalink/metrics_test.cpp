@@ -37,17 +37,19 @@ std::string rest_count(std::string_view operation, std::string_view outcome) {
          "\",outcome=\"" + std::string(outcome) + "\"}";
 }
 
-TEST(lavalink_metrics, failover_counts_nodes_players_moves_and_reconnects) {
+// A registry with the Lavalink families, and the observer feeding them.
+struct metered {
   metrics::registry registry;
-  auto observer = ll::metrics_observer::create(registry);
-  ASSERT_TRUE(observer.has_value());
+  std::shared_ptr<ll::metrics_observer> observer = ll::metrics_observer::create(registry).value();
+};
+
+TEST(lavalink_metrics, failover_counts_nodes_players_moves_and_reconnects) {
+  metered m;
+  auto& registry = m.registry;
   harness h;
   auto a = h.fake();
-  auto b = h.fake();
-  ll::node_stats busy;
-  busy.players = 1000;  // keep new players off b until a dies
-  b->set_stats(busy);
-  auto pool = h.pool(*observer);
+  auto b = h.busy_fake();  // new players go to a until it dies
+  auto pool = h.pool(m.observer);
   std::size_t moved = 0;
   pool->on_player_moved([&](const ll::player_moved&) { ++moved; });
   auto& na = pool->add_node(h.node_opts("a", *a));
@@ -83,12 +85,11 @@ TEST(lavalink_metrics, failover_counts_nodes_players_moves_and_reconnects) {
 }
 
 TEST(lavalink_metrics, resumed_and_new_sessions_and_rest_errors) {
-  metrics::registry registry;
-  auto observer = ll::metrics_observer::create(registry);
-  ASSERT_TRUE(observer.has_value());
+  metered m;
+  auto& registry = m.registry;
   harness h;
   auto fake = h.fake();
-  auto pool = h.pool(*observer);
+  auto pool = h.pool(m.observer);
   auto& n = pool->add_node(h.node_opts("a", *fake));
   pool->start();
   ASSERT_TRUE(h.run_until([&] { return n.available(); }));

@@ -24,8 +24,6 @@ class logger;
 
 namespace musicbot::lavalink {
 
-class observer;
-
 namespace detail {
 class node_impl;
 }  // namespace detail

@@ -26,8 +26,6 @@ class logger;
 
 namespace musicbot::lavalink {
 
-class observer;
-
 namespace detail {
 class pool_impl;
 }  // namespace detail
