@@ -351,6 +351,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<queue_cache_t> queue_cache;
   std::unique_ptr<discord::shard_manager> shards;
   std::unique_ptr<music::session_manager> sessions;
+  music::subscription queue_events;  // drops queue views on every queue change (commands, API, autoplay)
   std::unique_ptr<net::observability_server> observability;
 #if defined(MUSICBOT_BOT_WITH_API)
   std::unique_ptr<api::control_server> control;  // api.enabled
@@ -396,6 +397,11 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     std::weak_ptr<impl> weak = self;
     sessions->on_now_playing([weak](std::uint64_t guild, const queue::track& t) {
       if (auto s = weak.lock()) s->on_now_playing(guild, t);
+    });
+    queue_events = sessions->subscribe([weak](const music::session_event& ev) {
+      using kind = music::session_event_kind;
+      if (ev.kind != kind::queue_changed && ev.kind != kind::stopped && ev.kind != kind::session_ended) return;
+      if (auto s = weak.lock()) s->invalidate_queue_views(ev.guild_id);
     });
     sessions->on_idle([weak](std::uint64_t guild) {
       if (auto s = weak.lock()) s->on_session_idle(guild);

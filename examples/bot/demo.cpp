@@ -287,6 +287,8 @@ int run_demo(const demo_options& options) {
                   cpu(usage.ru_utime), cpu(usage.ru_stime));
       std::printf("  players moved to another node after node-1 died: %llu\n",
                   static_cast<unsigned long long>(st.players_moved));
+      std::printf("  caches: guild settings read from the store %llu times, queue pages built %llu times\n",
+                  static_cast<unsigned long long>(st.settings_loads), static_cast<unsigned long long>(st.queue_view_renders));
       std::printf("  queues persisted in %s\n", config.store.sqlite_path.c_str());
       if (options.verbose) {
         // One sample of each kind of reply (the text up to its first digit).

@@ -104,6 +104,12 @@ TEST(BotQueue, QueueViewsAreCachedAndDroppedOnChange) {
   play_tracks(f, g, 1);  // a change drops the guild's pages
   EXPECT_NE(f.reply_text(f.command(g, user_a, "queue")).find("3 tracks"), std::string::npos);
   EXPECT_EQ(f.bot->stats().queue_view_renders, before + 2);
+  // A change that is not a command (the control API, autoplay) drops them too.
+  std::optional<boost::system::error_code> added;
+  f.bot->prefill(g, user_a, g + 1, {"Open Road"}, false, [&](boost::system::error_code ec) { added = ec; });
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return added.has_value(); }));
+  ASSERT_FALSE(*added);
+  EXPECT_NE(f.reply_text(f.command(g, user_b, "queue")).find("4 tracks"), std::string::npos);
 }
 
 TEST(BotSettings, CachedAndInvalidatedBySettingsSet) {
