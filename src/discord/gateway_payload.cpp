@@ -15,10 +15,21 @@ namespace od = simdjson::ondemand;
 static_assert(json_padding >= simdjson::SIMDJSON_PADDING, "inflater padding must satisfy simdjson");
 
 std::optional<snowflake> parse_snowflake(std::string_view text) noexcept {
+  // Hot path (several ids per event): up to 19 digits cannot overflow, so
+  // the loop needs no checks; 20 digits take the checked path.
+  if (text.empty() || text.size() > 20) return std::nullopt;
   snowflake v = 0;
+  if (text.size() <= 19) {
+    for (char c : text) {
+      const auto digit = static_cast<unsigned>(static_cast<unsigned char>(c)) - unsigned{'0'};
+      if (digit > 9) return std::nullopt;
+      v = v * 10 + digit;
+    }
+    return v;
+  }
   const auto* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
+  if (ec != std::errc() || p != end) return std::nullopt;
   return v;
 }
 
@@ -294,7 +305,10 @@ ec_t parse_user_id(od::object user, snowflake& id) {
     od::raw_json_string key;
     od::value v;
     if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
-    if (key == "id") MB_REQUIRE(read_snowflake(v, id));
+    if (key == "id") {
+      MB_REQUIRE(read_snowflake(v, id));
+      break;  // the rest of the user is skipped by the parent's iteration
+    }
   }
   return {};
 }
@@ -324,6 +338,7 @@ ec_t parse_interaction(od::object obj, interaction& in) {
     } else if (key == "member") {
       od::object m;
       MB_REQUIRE(!v.get_object().get(m));
+      int wanted = 2;  // user, permissions; then the rest of the member is skipped
       for (auto mf : m) {
         od::raw_json_string mk;
         od::value mv;
@@ -332,7 +347,11 @@ ec_t parse_interaction(od::object obj, interaction& in) {
           od::object u;
           MB_REQUIRE(!mv.get_object().get(u));
           if (auto ec = parse_user_id(u, in.user_id)) return ec;
-        } else if (mk == "permissions") MB_REQUIRE(read_bitfield(mv, in.member_permissions));
+          if (--wanted == 0) break;
+        } else if (mk == "permissions") {
+          MB_REQUIRE(read_bitfield(mv, in.member_permissions));
+          if (--wanted == 0) break;
+        }
       }
     } else if (key == "message") {
       od::object m;
@@ -345,6 +364,7 @@ ec_t parse_interaction(od::object obj, interaction& in) {
           snowflake id = 0;
           MB_REQUIRE(read_snowflake(mv, id));
           in.message_id = id;
+          break;  // only the id is used; the rest of the message is skipped
         }
       }
     } else if (key == "data") {
