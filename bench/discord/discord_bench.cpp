@@ -6,7 +6,10 @@
 //    voice, interaction, ACK and a 1.1 MiB GUILD_CREATE), and
 //  - "small": a stream of 1,000 everyday events (voice state/server updates,
 //    interactions, heartbeat ACKs, raw MESSAGE_CREATE) compressed the way
-//    Discord does (one zlib context, a sync flush per message).
+//    Discord does (one zlib context, a sync flush per message), and
+//  - "small, varied ids": the same stream with every snowflake replaced by
+//    random digits per event (real events differ in ids, so deflate cannot
+//    match whole messages and inflating does real work).
 #include "musicbot/discord/gateway_payload.hpp"
 #include "musicbot/discord/zlib_stream.hpp"
 
@@ -16,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -63,8 +67,37 @@ const std::vector<std::string>& testdata_frames() {
   return frames;
 }
 
-const std::vector<std::string>& small_frames() {
-  static const std::vector<std::string> frames = [] {
+// Replaces every run of 17+ digits (a snowflake) with random digits of the
+// same length, as ids differ from one real event to the next.
+std::string vary_ids(const std::string& msg, std::mt19937_64& rng) {
+  std::string out = msg;
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (out[i] < '0' || out[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < out.size() && out[j] >= '0' && out[j] <= '9') ++j;
+    if (j - i >= 17) {
+      out[i] = static_cast<char>('1' + rng() % 9);
+      for (std::size_t k = i + 1; k < j; ++k) out[k] = static_cast<char>('0' + rng() % 10);
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::vector<std::string> make_small_frames(bool varied);
+
+const std::vector<std::string>& small_frames(bool varied) {
+  static const std::vector<std::string> same = make_small_frames(false);
+  static const std::vector<std::string> different = make_small_frames(true);
+  return varied ? different : same;
+}
+
+std::vector<std::string> make_small_frames(bool varied) {
+  {
     const std::vector<std::string> kinds = {
         compact(read("gw_dispatch_voice_state_update.json")),
         compact(read("gw_dispatch_voice_server_update.json")),
@@ -78,8 +111,10 @@ const std::vector<std::string>& small_frames() {
     deflateInit(&zs, Z_DEFAULT_COMPRESSION);
     std::vector<std::string> out;
     std::vector<char> buf(1 << 16);
+    std::mt19937_64 rng(42);
     for (int i = 0; i < 1000; ++i) {
-      const std::string& msg = kinds[static_cast<std::size_t>(i) % kinds.size()];
+      const std::string& kind = kinds[static_cast<std::size_t>(i) % kinds.size()];
+      const std::string msg = varied ? vary_ids(kind, rng) : kind;
       zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(msg.data()));
       zs.avail_in = static_cast<uInt>(msg.size());
       std::string frame;
@@ -93,18 +128,17 @@ const std::vector<std::string>& small_frames() {
     }
     deflateEnd(&zs);
     return out;
-  }();
-  return frames;
+  }
 }
 
 const std::vector<std::string>& frames_for(const benchmark::State& state) {
-  return state.range(0) == 0 ? testdata_frames() : small_frames();
+  return state.range(0) == 0 ? testdata_frames() : small_frames(state.range(0) == 2);
 }
 
 void label(benchmark::State& state, std::size_t messages, std::size_t bytes) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(messages));
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));
-  state.SetLabel(state.range(0) == 0 ? "testdata" : "small");
+  state.SetLabel(state.range(0) == 0 ? "testdata" : state.range(0) == 1 ? "small" : "small, varied ids");
 }
 
 // Baseline: inflate every frame of the connection with one context.
@@ -155,8 +189,8 @@ void BM_gateway_inflate_parse(benchmark::State& state) {
   label(state, messages, bytes);
 }
 
-BENCHMARK(BM_inflate_only)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_gateway_inflate_parse)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_inflate_only)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_gateway_inflate_parse)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
