@@ -35,7 +35,7 @@ struct fake_discord_options {
   std::chrono::milliseconds heartbeat_grace{1000};  ///< no heartbeat for interval × 1.5 + this → close 4009
   bool ack_heartbeats = true;           ///< false: never ACK (zombie tests)
   bool allow_privileged_intents = false;  ///< false: privileged intents → close 4014
-  std::size_t replay_buffer = 1000;     ///< events kept per session for RESUME replay
+  std::size_t replay_buffer = 5000;     ///< events kept per session for RESUME replay (a startup burst is up to 2,501)
   std::size_t max_pending_sends = 100000;  ///< bound of the messages queued for one connection and not yet written (see fake_discord)
   std::uint64_t bot_user_id = 1173917793654013952ull;    ///< READY user id = application id
   std::string voice_endpoint = "voice.fake.invalid:443"; ///< VOICE_SERVER_UPDATE endpoint
