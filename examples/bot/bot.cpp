@@ -12,6 +12,7 @@
 #include <musicbot/discord/gateway.hpp>
 #include <musicbot/discord/rest_client.hpp>
 #include <musicbot/lavalink/node_pool.hpp>
+#include <musicbot/lavalink/metrics.hpp>
 #include <musicbot/metrics/business.hpp>
 #include <musicbot/metrics/health.hpp>
 #include <musicbot/metrics/process_collector.hpp>
@@ -194,6 +195,15 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       no.reconnect.cap = std::chrono::milliseconds(2000);
       pool.add_node(no);
     }
+    if (!config.observability.otlp_endpoint.empty()) {
+      spans = std::make_shared<trace::span_buffer>(8192);
+      trace::tracer_options to;
+      to.sample_ratio = config.observability.trace_sample_ratio;
+      tracer = trace::tracer(to, spans);
+      net::otlp_exporter_options eo;
+      eo.endpoint = config.observability.otlp_endpoint;
+      exporter = std::make_unique<net::otlp_exporter>(io.get_executor(), spans, eo);
+    }
     make_redis_parts();
     make_caches();
     music::session_options so;
@@ -204,15 +214,6 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     so.search_prefixes = config.music.search_prefixes;
     so.default_search_prefix = config.music.search_prefixes.empty() ? "ytsearch:" : config.music.search_prefixes.front();
     so.default_volume = config.music.default_volume;
-    if (!config.observability.otlp_endpoint.empty()) {
-      spans = std::make_shared<trace::span_buffer>(8192);
-      trace::tracer_options to;
-      to.sample_ratio = config.observability.trace_sample_ratio;
-      tracer = trace::tracer(to, spans);
-      net::otlp_exporter_options eo;
-      eo.endpoint = config.observability.otlp_endpoint;
-      exporter = std::make_unique<net::otlp_exporter>(io.get_executor(), spans, eo);
-    }
     so.tracer = tracer;
     sessions = std::make_unique<music::session_manager>(io.get_executor(), pool, *db, so);
     make_control_api();
@@ -292,6 +293,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       throw std::invalid_argument("redis.url: " + parsed.error().message());
     }
     redis_config = *parsed;
+    if (tracer.enabled()) redis_config.tracer = std::make_shared<const trace::tracer>(tracer);  // spans per Redis call
     redis_client = std::make_unique<redis::client>(ioc.get_executor(), redis_config);
     limiter = std::make_unique<command_limiter>(config, *redis_client, business);
     settings_l2 = std::make_shared<cache::redis_l2_store>(*redis_client);
@@ -317,8 +319,10 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     queue_cache = std::make_unique<queue_cache_t>(ioc.get_executor(), std::move(qo));
   }
 
-  lavalink::pool_options pool_options() const {
+  lavalink::pool_options pool_options() {
     lavalink::pool_options po;
+    // Node states, players per node, REST latency, events, reconnects, moves.
+    if (auto observer = lavalink::metrics_observer::create(registry); observer.has_value()) po.observer = observer.value();
     po.user_id = std::to_string(config.discord.application_id);
     po.client_name = "musicbot/0.1";
     return po;
