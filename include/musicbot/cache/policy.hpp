@@ -122,13 +122,14 @@ class slot_policy {
 
   /// Records an access of `key`: on a hit the key's recency is refreshed and
   /// its slot returned; on a miss returns `npos` (the caller then loads the
-  /// value and calls insert()). Both feed the frequency sketch and the
-  /// hit-ratio sampler.
+  /// value and calls insert()). Both feed the hit-ratio sampler; misses and
+  /// hits outside the protected segment also feed the frequency sketch.
   slot_type find(const Key& key) {
     const std::uint64_t h = hash_of(key);
     const slot_type slot = lookup(key, h);
     if (kind_ == eviction_policy::tinylfu) {
-      if (shared_sketch_ == nullptr) record(slot, h);
+      // A hit in the protected segment is not counted (see record()).
+      if (shared_sketch_ == nullptr && (slot == npos || nodes_[slot].where != protect)) record(slot, h);
       if (!shadows_.empty() && (h >> 32U) < sample_threshold_) [[unlikely]] shadow_access(h);
     }
     if (slot != npos) on_hit(slot);
@@ -279,7 +280,16 @@ class slot_policy {
     return detail::mix64(static_cast<std::uint64_t>(Hash{}(key)));
   }
 
-  // Counts an access in the sketch. A resident key whose counters were
+  // Counts an access in the sketch. find() does not call it for hits in the
+  // protected segment: a protected key already passed admission and was hit
+  // again in probation, and while it stays protected its estimate decides
+  // nothing. Counting those hits made the hottest keys dominate the sketch
+  // (more collisions with candidates, and they drove the aging clock, which
+  // erased the history of the keys still competing for admission); leaving
+  // them out raised the hit ratio on every trace we replay (docs/BENCHMARKS.md)
+  // and takes the sketch off the most common hit path.
+  //
+  // A resident key whose counters were
   // saturated in the current sketch epoch skips the sketch: the increment
   // would change nothing (exact, not sampled), and the hottest keys — most
   // hits — then touch only their node.
