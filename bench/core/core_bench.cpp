@@ -37,10 +37,16 @@ std::vector<std::uint64_t> shuffled(std::vector<std::uint64_t> keys, std::uint64
 
 // ---- find hit ----------------------------------------------------------------
 
-void BM_ttl_map_find_hit(benchmark::State& state) {
+template <class Clock>
+using u64_ttl_map = musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                            std::equal_to<std::uint64_t>, Clock>;
+
+// Random hits over n live entries, with the clock given as Clock.
+template <class Clock>
+void ttl_map_find_hits(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto keys = make_keys(n, 1);
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t> map(n, 1h);
+  u64_ttl_map<Clock> map(n, 1h);
   for (const auto k : keys) map.insert_or_assign(k, k);
   const auto probe = shuffled(keys, 2);
   std::size_t i = 0;
@@ -50,62 +56,26 @@ void BM_ttl_map_find_hit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+// The default clock (coarse_steady_clock): what the target names.
+void BM_ttl_map_find_hit(benchmark::State& state) { ttl_map_find_hits<musicbot::core::coarse_steady_clock>(state); }
 BENCHMARK(BM_ttl_map_find_hit)->Arg(1000000);
 
-// The same with steady_clock instead of the default coarse_steady_clock: a
-// precise clock read (rdtsc behind a fence) per lookup serializes the
-// pipeline, a tick-resolution read does not.
-void BM_ttl_map_find_hit_precise(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto keys = make_keys(n, 1);
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                          musicbot::core::steady_clock>
-      map(n, 1h);
-  for (const auto k : keys) map.insert_or_assign(k, k);
-  const auto probe = shuffled(keys, 2);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(map.find(probe[i]));
-    if (++i == probe.size()) i = 0;
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+// steady_clock instead: a precise clock read (rdtsc behind a fence) per
+// lookup serializes the pipeline, a tick-resolution read does not.
+void BM_ttl_map_find_hit_precise(benchmark::State& state) { ttl_map_find_hits<musicbot::core::steady_clock>(state); }
 BENCHMARK(BM_ttl_map_find_hit_precise)->Arg(1000000);
 
-// The same with a manual clock (an atomic load): the data structure alone.
+// A manual clock (an atomic load): the data structure alone.
 void BM_ttl_map_find_hit_manual_clock(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto keys = make_keys(n, 1);
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                          musicbot::core::manual_clock>
-      map(n, 1h);
-  for (const auto k : keys) map.insert_or_assign(k, k);
-  const auto probe = shuffled(keys, 2);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(map.find(probe[i]));
-    if (++i == probe.size()) i = 0;
-  }
-  state.SetItemsProcessed(state.iterations());
+  ttl_map_find_hits<musicbot::core::manual_clock>(state);
 }
 BENCHMARK(BM_ttl_map_find_hit_manual_clock)->Arg(1000000);
 
-// The same with a cached_clock (one relaxed atomic load per lookup; the
-// owner refreshes it, here never during the measured loop).
+// A cached_clock (one relaxed atomic load per lookup; the owner refreshes
+// it, here never during the measured loop).
 void BM_ttl_map_find_hit_cached_clock(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto keys = make_keys(n, 1);
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                          musicbot::core::cached_clock>
-      map(n, 1h);
-  for (const auto k : keys) map.insert_or_assign(k, k);
-  const auto probe = shuffled(keys, 2);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(map.find(probe[i]));
-    if (++i == probe.size()) i = 0;
-  }
-  state.SetItemsProcessed(state.iterations());
+  ttl_map_find_hits<musicbot::core::cached_clock>(state);
 }
 BENCHMARK(BM_ttl_map_find_hit_cached_clock)->Arg(1000000);
 
@@ -184,29 +154,20 @@ void run_mixed(benchmark::State& state, Map& map, std::size_t n) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ttl_map_mixed(benchmark::State& state) {
+template <class Clock>
+void ttl_map_mixed(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t> map(n, 1h);
+  u64_ttl_map<Clock> map(n, 1h);
   run_mixed(state, map, n);
 }
+
+void BM_ttl_map_mixed(benchmark::State& state) { ttl_map_mixed<musicbot::core::coarse_steady_clock>(state); }
 BENCHMARK(BM_ttl_map_mixed)->Arg(100000);
 
-void BM_ttl_map_mixed_precise(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                          musicbot::core::steady_clock>
-      map(n, 1h);
-  run_mixed(state, map, n);
-}
+void BM_ttl_map_mixed_precise(benchmark::State& state) { ttl_map_mixed<musicbot::core::steady_clock>(state); }
 BENCHMARK(BM_ttl_map_mixed_precise)->Arg(100000);
 
-void BM_ttl_map_mixed_cached_clock(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  musicbot::core::ttl_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
-                          musicbot::core::cached_clock>
-      map(n, 1h);
-  run_mixed(state, map, n);
-}
+void BM_ttl_map_mixed_cached_clock(benchmark::State& state) { ttl_map_mixed<musicbot::core::cached_clock>(state); }
 BENCHMARK(BM_ttl_map_mixed_cached_clock)->Arg(100000);
 
 void BM_list_lru_mixed(benchmark::State& state) {

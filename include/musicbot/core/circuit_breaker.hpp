@@ -237,6 +237,23 @@ inline std::size_t bucket_slot(std::int64_t id, std::size_t n) noexcept {
   return static_cast<std::size_t>(m < 0 ? m + static_cast<std::int64_t>(n) : m);
 }
 
+// When a half-open state entered at `now` gives up waiting for its trial
+// calls (never, when max_wait_in_half_open is zero).
+inline std::int64_t half_open_deadline(const circuit_breaker_config& config, std::int64_t now) noexcept {
+  return config.max_wait_in_half_open > circuit_breaker_config::duration::zero()
+             ? saturating_add(now, config.max_wait_in_half_open.count())
+             : std::numeric_limits<std::int64_t>::max();
+}
+
+// Tells the listener about a change of state; a listener that throws must
+// not break the breaker, so its exception is dropped.
+inline void notify_transition(const circuit_listener& listener, circuit_state from, circuit_state to) noexcept {
+  if (from == to || !listener) return;
+  try {
+    listener(from, to);
+  } catch (...) {
+  }
+}
 }  // namespace detail
 
 /// A circuit breaker for one thread (or one strand): exact count-based or
@@ -432,19 +449,12 @@ class circuit_breaker {
       case circuit_state::open: open_until_ = detail::saturating_add(now, config_.wait_in_open.count()); break;
       case circuit_state::half_open:
         trial_issued_ = trial_done_ = trial_failures_ = trial_slow_ = 0;
-        half_open_deadline_ = config_.max_wait_in_half_open > circuit_breaker_config::duration::zero()
-                                  ? detail::saturating_add(now, config_.max_wait_in_half_open.count())
-                                  : std::numeric_limits<std::int64_t>::max();
+        half_open_deadline_ = detail::half_open_deadline(config_, now);
         break;
       case circuit_state::forced_open:
       case circuit_state::disabled: break;
     }
-    if (from != to && listener_) {
-      try {
-        listener_(from, to);
-      } catch (...) {  // a listener must not break the breaker
-      }
-    }
+    detail::notify_transition(listener_, from, to);
   }
 
   circuit_breaker_config config_;
@@ -754,20 +764,13 @@ class concurrent_circuit_breaker {
         break;
       case circuit_state::half_open:
         trial_issued_ = trial_done_ = trial_failures_ = trial_slow_ = 0;
-        half_open_deadline_ = config_.max_wait_in_half_open > circuit_breaker_config::duration::zero()
-                                  ? detail::saturating_add(now, config_.max_wait_in_half_open.count())
-                                  : std::numeric_limits<std::int64_t>::max();
+        half_open_deadline_ = detail::half_open_deadline(config_, now);
         break;
       case circuit_state::forced_open:
       case circuit_state::disabled: break;
     }
     state_epoch_.store(pack(to, (se >> 8U) + 1), std::memory_order_release);
-    if (from != to && listener_) {
-      try {
-        listener_(from, to);
-      } catch (...) {  // a listener must not break the breaker
-      }
-    }
+    detail::notify_transition(listener_, from, to);
   }
 
   circuit_breaker_config config_;
