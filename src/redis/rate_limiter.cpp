@@ -19,66 +19,112 @@ namespace {
 
 // GCRA over up to three scopes per decision, all-or-nothing, on Redis'
 // clock, for a batch of decisions taken one after another.
-// ARGV[1]: scopes per decision (S); ARGV[2i], ARGV[2i+1]: emission interval
-// and span (interval × limit) of scope i, in µs. KEYS: S keys per decision,
-// decision after decision. Returns 5 integers per decision: allowed,
-// remaining, binding scope (1-based), reset_after µs, retry_after µs.
 //
-// Cost inside Redis per batch: one TIME, one MGET of every key, then one
-// SET PX per distinct key that changed (decisions on the same key in one
-// batch see each other through `tats`, and the key is written once).
-// Numbers go to redis.call() as Lua numbers: Redis formats them with
-// "%.17g", exact for integers below 2^53 (µs timestamps are ~2^51).
+// Storage: the TATs (theoretical arrival times) of one scope live in
+// time-partitioned hashes `KEYS[i] .. ':' .. epoch`, epoch = floor(now /
+// span), one field per key, the value being the TAT in µs relative to the
+// epoch's start (short numbers: cheap to format and parse). A TAT written at
+// t is at most t + span, and a TAT <= now means "full quota", so at time now
+// only the current and the previous epoch's hashes can hold a TAT that
+// matters; a whole hash expires 2 spans after its last write.
+//
+// KEYS[i]: the hash base of scope i (S scopes). ARGV[1]: S; ARGV[2i],
+// ARGV[2i+1]: emission interval and span (interval × limit) of scope i, in
+// µs; then S fields per decision, decision after decision. Returns S
+// integers per decision: scope i's backlog before the decision
+// (max(tat, now) - now, µs). The client derives allowed (every backlog +
+// interval <= span), remaining, reset_after and retry_after from them
+// (decision_from_backlog below), exactly as the script decided.
+//
+// Cost inside Redis per batch and scope: one HMGET of the distinct fields of
+// the current epoch, one HMGET of the previous epoch for the fields the
+// current one lacks (none in a steady state), integer arithmetic in Lua,
+// then ONE HSET of every field that changed and one PEXPIRE. Decisions on
+// the same key in one batch see each other through `tats`.
 constexpr const char* gcra_lua = R"lua(
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local s = tonumber(ARGV[1])
-local interval, span = {}, {}
+local first = 2 * s + 2
+local interval, span, cur, base, tats, order, dirty = {}, {}, {}, {}, {}, {}, {}
 for i = 1, s do
   interval[i] = tonumber(ARGV[2 * i])
   span[i] = tonumber(ARGV[2 * i + 1])
-end
-local stored = redis.call('MGET', unpack(KEYS))
-local tats, nxt, out, n = {}, {}, {}, 0
-for base = 0, #KEYS - s, s do
-  local allowed, remaining, binding, reset_after, retry_after = 1, -1, 1, 0, -1
-  for i = 1, s do
-    local tat = tats[KEYS[base + i]] or tonumber(stored[base + i]) or now
-    if tat < now then tat = now end
-    local after = tat + interval[i] - now
-    nxt[i] = tat + interval[i]
-    if after > span[i] then
-      local wait = after - span[i]
-      if wait > retry_after then retry_after = wait binding = i end
-      allowed = 0
-      remaining = 0
-      if tat - now > reset_after then reset_after = tat - now end
+  local epoch = math.floor(now / span[i])
+  base[i] = epoch * span[i]
+  cur[i] = KEYS[i] .. ':' .. string.format('%d', epoch)
+  local fields, tat, missing = {}, {}, {}
+  for a = first + i - 1, #ARGV, s do
+    local f = ARGV[a]
+    if not tat[f] then tat[f] = now fields[#fields + 1] = f end
+  end
+  local got = redis.call('HMGET', cur[i], unpack(fields))
+  for j = 1, #fields do
+    local v = got[j]
+    if v then
+      v = tonumber(v) + base[i]
+      if v > now then tat[fields[j]] = v end
     else
-      if after > reset_after then reset_after = after end
-      if allowed == 1 then
-        local left = math.floor((span[i] - after) / interval[i])
-        if remaining < 0 or left < remaining then remaining = left binding = i end
+      missing[#missing + 1] = fields[j]
+    end
+  end
+  if #missing > 0 then
+    got = redis.call('HMGET', KEYS[i] .. ':' .. string.format('%d', epoch - 1), unpack(missing))
+    for j = 1, #missing do
+      local v = got[j]
+      if v then
+        v = tonumber(v) + base[i] - span[i]
+        if v > now then tat[missing[j]] = v end
       end
     end
   end
-  if allowed == 1 then
-    for i = 1, s do tats[KEYS[base + i]] = nxt[i] end
-    retry_after = 0
-  end
-  out[n + 1] = allowed
-  out[n + 2] = remaining
-  out[n + 3] = binding
-  out[n + 4] = reset_after
-  out[n + 5] = retry_after
-  n = n + 5
+  tats[i] = tat
+  order[i] = {}
+  dirty[i] = {}
 end
-for key, tat in pairs(tats) do
-  redis.call('SET', key, tat, 'PX', math.ceil((tat - now) / 1000) + 1)
+local out, n = {}, 0
+for a = first, #ARGV - s + 1, s do
+  local ok = true
+  for i = 1, s do
+    local d = tats[i][ARGV[a + i - 1]] - now
+    out[n + i] = d
+    if d + interval[i] > span[i] then ok = false end
+  end
+  if ok then
+    for i = 1, s do
+      local f = ARGV[a + i - 1]
+      if not dirty[i][f] then
+        dirty[i][f] = true
+        local o = order[i]
+        o[#o + 1] = f
+      end
+      tats[i][f] = now + out[n + i] + interval[i]
+    end
+  end
+  n = n + s
+end
+for i = 1, s do
+  local o = order[i]
+  if #o > 0 then
+    local args, tat, b = {}, tats[i], base[i]
+    for j = 1, #o do
+      args[2 * j - 1] = o[j]
+      args[2 * j] = string.format('%d', tat[o[j]] - b)
+    end
+    redis.call('HSET', cur[i], unpack(args))
+    redis.call('PEXPIRE', cur[i], math.ceil(2 * span[i] / 1000) + 1)
+  end
 end
 return out
 )lua";
 
 constexpr std::size_t max_batch = 128;
+
+// `{<prefix>}:<scope>:<span µs>`: the hash tag puts every hash of one
+// limiter in one Redis Cluster slot; the span names the partitioning.
+std::string scope_hash_base(const std::string& prefix, const char* scope, std::int64_t span_us) {
+  return "{" + prefix + "}:" + scope + ":" + std::to_string(span_us);
+}
 
 std::shared_ptr<spdlog::logger> limiter_logger() {
   if (auto existing = spdlog::get("musicbot.redis")) return existing;
@@ -116,11 +162,19 @@ struct distributed_rate_limiter::state {
     scopes.push_back(cfg.per_user);
     if (cfg.per_guild) scopes.push_back(*cfg.per_guild);
     if (cfg.global) scopes.push_back(*cfg.global);
+    static constexpr const char* scope_names[] = {"user", "guild", "global"};
+    std::size_t next_name = 0;
+    argv.push_back(std::to_string(scopes.size()));
     for (const auto& scope : scopes) {
       const auto interval_us = scope.window.count() / 1000 / static_cast<std::int64_t>(scope.limit);
-      if (argv.empty()) argv.push_back(std::to_string(scopes.size()));
+      const auto span_us = interval_us * static_cast<std::int64_t>(scope.limit);
+      // Names skip the scopes that are not configured ("guild" only if per_guild).
+      if (next_name == 1 && !cfg.per_guild) ++next_name;
+      bases.push_back(scope_hash_base(cfg.prefix, scope_names[next_name++], span_us));
+      intervals.push_back(interval_us);
+      spans.push_back(span_us);
       argv.push_back(std::to_string(interval_us));
-      argv.push_back(std::to_string(interval_us * static_cast<std::int64_t>(scope.limit)));
+      argv.push_back(std::to_string(span_us));
       local.push_back(std::make_unique<core::keyed_rate_limiter<>>(
           scope.scaled(cfg.fallback_fraction, cfg.expected_replicas), cfg.max_fallback_keys));
     }
@@ -131,7 +185,7 @@ struct distributed_rate_limiter::state {
     combined.allowed = true;
     bool first = true;
     for (std::size_t i = 0; i < keys.count; ++i) {
-      const auto d = local[i]->try_acquire(keys.keys[i]);
+      const auto d = local[i]->try_acquire(keys.fields[i]);
       if (!d.allowed) return d;
       if (first || d.remaining < combined.remaining) {
         combined.remaining = d.remaining;
@@ -171,7 +225,10 @@ struct distributed_rate_limiter::state {
   std::shared_ptr<spdlog::logger> log;
   script lua;
   std::vector<core::rate_limit_config> scopes;
-  std::vector<std::string> argv;
+  std::vector<std::string> argv;       // S, then interval and span (µs) of each scope
+  std::vector<std::string> bases;      // hash base of each scope (KEYS of the script)
+  std::vector<std::int64_t> intervals; // emission interval of each scope, µs
+  std::vector<std::int64_t> spans;     // interval × limit of each scope, µs
   std::vector<std::unique_ptr<core::keyed_rate_limiter<>>> local;
   bool fallback = false;
   rate_limiter_stats stats;
@@ -207,6 +264,50 @@ struct distributed_rate_limiter::batch {
 
 namespace {
 
+// The decision the script took for one call, from each scope's backlog
+// before it (max(tat, now) - now): allowed iff every scope has room for one
+// more emission interval. Allowed: remaining and limit of the scope with the
+// fewest calls left. Refused: retry_after and limit of the scope that frees
+// up last. reset_after: until every scope is back to a full quota.
+template <class State>
+core::rate_limit_decision decision_from_backlog(const State& s, const std::int64_t* backlog) {
+  const std::size_t scopes = s.scopes.size();
+  bool allowed = true;
+  for (std::size_t i = 0; i < scopes; ++i) {
+    if (backlog[i] + s.intervals[i] > s.spans[i]) allowed = false;
+  }
+  core::rate_limit_decision d;
+  d.allowed = allowed;
+  std::int64_t remaining = -1;
+  std::int64_t retry = -1;
+  std::int64_t reset = 0;
+  std::size_t binding = 0;
+  for (std::size_t i = 0; i < scopes; ++i) {
+    const std::int64_t after = backlog[i] + s.intervals[i];
+    if (allowed) {
+      const std::int64_t left = (s.spans[i] - after) / s.intervals[i];
+      if (remaining < 0 || left < remaining) {
+        remaining = left;
+        binding = i;
+      }
+      reset = std::max(reset, after);
+    } else if (after > s.spans[i]) {
+      if (after - s.spans[i] > retry) {
+        retry = after - s.spans[i];
+        binding = i;
+      }
+      reset = std::max(reset, backlog[i]);
+    } else {
+      reset = std::max(reset, after);
+    }
+  }
+  d.remaining = allowed ? static_cast<std::uint32_t>(std::clamp<std::int64_t>(remaining, 0, UINT32_MAX)) : 0;
+  d.limit = s.scopes[binding].limit;
+  d.reset_after = std::chrono::microseconds(reset);
+  d.retry_after = std::chrono::microseconds(allowed ? 0 : retry);
+  return d;
+}
+
 // Cancels one queued or in-flight decision (its reply, if any, is ignored).
 template <class Batch>
 struct cancel_decision {
@@ -229,24 +330,25 @@ struct cancel_decision {
 
 }  // namespace
 
-// Splits the script's flat reply: each decision's five integers go to its
-// key_set (no reply object per decision), then its completion runs.
+// Splits the script's flat reply: each decision's backlogs (one integer per
+// scope) go to its key_set (no reply object per decision), then its
+// completion runs.
 class distributed_rate_limiter::batch_completion final : public detail::completion {
  public:
-  batch_completion(std::shared_ptr<batch> b, std::vector<std::size_t> indexes)
-      : batch_(std::move(b)), indexes_(std::move(indexes)) {}
+  batch_completion(std::shared_ptr<batch> b, std::vector<std::size_t> indexes, std::size_t scopes)
+      : batch_(std::move(b)), indexes_(std::move(indexes)), scopes_(scopes) {}
 
   void complete(boost::system::error_code ec, reply&& r) override {
-    if (!ec && (!r.is_array() || r.elements().size() != 5 * indexes_.size())) ec = error::unexpected_reply;
+    if (!ec && (!r.is_array() || r.elements().size() != scopes_ * indexes_.size())) ec = error::unexpected_reply;
     for (std::size_t j = 0; j < indexes_.size(); ++j) {
       auto& entry = batch_->entries[indexes_[j]];
       boost::system::error_code one = ec;
-      for (std::size_t v = 0; v < 5 && !one; ++v) {
-        const auto& element = r.elements()[5 * j + v];
-        if (element.type() != reply_type::integer) {
+      for (std::size_t v = 0; v < scopes_ && !one; ++v) {
+        const auto& element = r.elements()[scopes_ * j + v];
+        if (element.type() != reply_type::integer || element.integer() < 0) {
           one = error::unexpected_reply;
         } else {
-          entry.keys->result[v] = element.integer();
+          entry.keys->backlog[v] = element.integer();
         }
       }
       batch_->complete(indexes_[j], one, reply{});
@@ -256,6 +358,7 @@ class distributed_rate_limiter::batch_completion final : public detail::completi
  private:
   std::shared_ptr<batch> batch_;
   std::vector<std::size_t> indexes_;
+  std::size_t scopes_;
 };
 
 distributed_rate_limiter::distributed_rate_limiter(client& redis, distributed_rate_limiter_config config,
@@ -282,15 +385,20 @@ std::shared_ptr<distributed_rate_limiter::key_set> distributed_rate_limiter::mak
     const rate_limit_request& request) const {
   auto keys = std::make_shared<key_set>();
   const auto& cfg = state_->cfg;
-  keys->keys[0] = user_key(request);
+  keys->fields[0] = user_key(request);
   keys->count = 1;
-  if (cfg.per_guild) keys->keys[keys->count++] = cfg.prefix + ":" + core::rate_limit_key(request.guild) + ":*:*";
-  if (cfg.global) keys->keys[keys->count++] = cfg.prefix + ":*:*:*";
+  if (cfg.per_guild) keys->fields[keys->count++] = core::rate_limit_key(request.guild);
+  if (cfg.global) keys->fields[keys->count++] = "*";
   return keys;
 }
 
 std::string distributed_rate_limiter::user_key(const rate_limit_request& request) const {
-  return state_->cfg.prefix + ":" + core::rate_limit_key(request.guild, request.user, request.command);
+  return core::rate_limit_key(request.guild, request.user, request.command);
+}
+
+std::string distributed_rate_limiter::user_hash(std::chrono::microseconds redis_time) const {
+  const auto span = state_->spans.front();
+  return state_->bases.front() + ":" + std::to_string(redis_time.count() / span);
 }
 
 void distributed_rate_limiter::enqueue(std::shared_ptr<key_set> keys, boost::asio::cancellation_slot slot,
@@ -326,29 +434,25 @@ void distributed_rate_limiter::flush(state& st, client& redis) {
   for (std::size_t first = 0; first < live.size(); first += max_batch) {
     const std::size_t last = std::min(live.size(), first + max_batch);
     command tail;
-    tail.arg((last - first) * st.scopes.size());
+    tail.arg(st.bases.size());
+    for (const auto& base : st.bases) tail.arg(base);
+    for (const auto& a : st.argv) tail.arg(a);
     for (std::size_t j = first; j < last; ++j) {
       const auto& keys = *b->entries[live[j]].keys;
-      for (std::size_t k = 0; k < keys.count; ++k) tail.arg(keys.keys[k]);
+      for (std::size_t k = 0; k < keys.count; ++k) tail.arg(keys.fields[k]);
     }
-    for (const auto& a : st.argv) tail.arg(a);
     std::vector<std::size_t> indexes(live.begin() + static_cast<std::ptrdiff_t>(first),
                                      live.begin() + static_cast<std::ptrdiff_t>(last));
-    redis.submit_script(st.lua, tail, st.cfg.timeout, {}, std::make_unique<batch_completion>(b, std::move(indexes)));
+    redis.submit_script(st.lua, tail, st.cfg.timeout, {},
+                        std::make_unique<batch_completion>(b, std::move(indexes), st.scopes.size()));
   }
 }
 
 std::pair<boost::system::error_code, core::rate_limit_decision> distributed_rate_limiter::finish(
     state& s, const key_set& keys, boost::system::error_code ec) {
   if (ec == boost::asio::error::operation_aborted) return {ec, core::rate_limit_decision{}};
-  const auto& v = keys.result;
-  if (!ec && v[2] >= 1 && static_cast<std::size_t>(v[2]) <= s.scopes.size()) {
-    core::rate_limit_decision d;
-    d.allowed = v[0] == 1;
-    d.remaining = static_cast<std::uint32_t>(std::clamp<std::int64_t>(v[1], 0, UINT32_MAX));
-    d.limit = s.scopes[static_cast<std::size_t>(v[2] - 1)].limit;
-    d.reset_after = std::chrono::microseconds(std::max<std::int64_t>(v[3], 0));
-    d.retry_after = std::chrono::microseconds(std::max<std::int64_t>(v[4], 0));
+  if (!ec) {
+    const auto d = decision_from_backlog(s, keys.backlog);
     s.set_fallback(false, {});
     s.count(decision_source::redis, d.allowed);
     return {{}, d};

@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace redis = musicbot::redis;
 namespace core = musicbot::core;
@@ -63,6 +66,39 @@ std::int64_t gcra_bound(std::uint32_t limit, std::chrono::nanoseconds window, st
   return static_cast<std::int64_t>(limit) + elapsed / interval + 1;
 }
 
+// Redis' clock (TIME), in µs since the Unix epoch; -1 if unreadable.
+std::int64_t redis_time_us(const musicbot_test::redis_server& server) {
+  // "*2\r\n$10\r\n<seconds>\r\n$<n>\r\n<micros>\r\n"
+  const auto raw = server.command({"TIME"});
+  std::vector<std::int64_t> numbers;
+  std::size_t pos = 0;
+  while ((pos = raw.find('$', pos)) != std::string::npos) {
+    const auto start = raw.find("\r\n", pos);
+    if (start == std::string::npos) return -1;
+    const auto end = raw.find("\r\n", start + 2);
+    if (end == std::string::npos) return -1;
+    numbers.push_back(std::stoll(raw.substr(start + 2, end - start - 2)));
+    pos = end;
+  }
+  return numbers.size() == 2 ? numbers[0] * 1000000 + numbers[1] : -1;
+}
+
+// How many hashes matching `pattern` hold `field` (":<n>\r\n").
+std::string hashes_with_field(const musicbot_test::redis_server& server, const std::string& pattern,
+                              const std::string& field) {
+  return server.command({"EVAL",
+                         "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                         "n = n + redis.call('HEXISTS', k, ARGV[2]) end return n",
+                         "0", pattern, field});
+}
+
+// Number of keys matching `pattern` (expired keys are not listed).
+std::size_t key_count(const musicbot_test::redis_server& server, const std::string& pattern) {
+  const auto raw = server.command({"KEYS", pattern});
+  if (raw.size() < 2 || raw[0] != '*') return static_cast<std::size_t>(-1);
+  return static_cast<std::size_t>(std::stoul(raw.substr(1)));
+}
+
 class RedisLimiter : public ::testing::Test {
  protected:
   musicbot_test::redis_server server;
@@ -108,11 +144,19 @@ TEST_F(RedisLimiter, BurstThenWindowEdge) {
   EXPECT_EQ(limiter.stats().redis_allowed, 8U);
   EXPECT_EQ(limiter.stats().redis_denied, 2U);
   EXPECT_EQ(limiter.stats().fallback_allowed + limiter.stats().fallback_denied, 0U);
-  // The key expires on its own (bounded memory in Redis).
-  const auto pttl = server.command({"PTTL", limiter.user_key(alice)});
+  // The TAT is a field of the current epoch's hash, which expires on its own
+  // (bounded memory in Redis) at most 2 spans after its last write.
+  const auto now = redis_time_us(server);
+  ASSERT_GT(now, 0);
+  const auto hash = limiter.user_hash(std::chrono::microseconds(now));
+  EXPECT_EQ(hash.rfind("{test:rl}:user:5000000:", 0), 0U) << hash;
+  EXPECT_EQ(limiter.user_key(alice), "1:100:play");
+  EXPECT_EQ(server.command({"HEXISTS", hash, limiter.user_key(alice)}), ":1\r\n");
+  const auto pttl = server.command({"PTTL", hash});
   ASSERT_GE(pttl.size(), 2U);
   EXPECT_EQ(pttl[0], ':');
   EXPECT_GT(std::stoll(pttl.substr(1)), 0);
+  EXPECT_LE(std::stoll(pttl.substr(1)), 10001);
 }
 
 TEST_F(RedisLimiter, GuildAndGlobalScopes) {
@@ -143,8 +187,130 @@ TEST_F(RedisLimiter, GuildAndGlobalScopes) {
     EXPECT_FALSE(global_full.allowed);
     EXPECT_EQ(global_full.limit, 5U);
   });
-  // A refusal consumes nothing: guild 3's key was never written.
-  EXPECT_EQ(server.command({"EXISTS", "test:rl:3:*:*"}), ":0\r\n");
+  // A refusal consumes nothing: guild 3's field was never written (guild 1's was).
+  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:60000000:*", "3"), ":0\r\n");
+  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:60000000:*", "1"), ":1\r\n");
+  EXPECT_EQ(hashes_with_field(server, "{test:rl}:global:60000000:*", "*"), ":1\r\n");
+}
+
+TEST_F(RedisLimiter, ScopesWithDifferentWindowsInOneBatch) {
+  redis::client c(io.get_executor(), client_config(server));
+  auto cfg = limiter_config(3, 1s);
+  cfg.per_guild = core::rate_limit_config{5, 10s};
+  cfg.global = core::rate_limit_config{100, 60s};
+  redis::distributed_rate_limiter limiter(c, cfg);
+  // Requested in one turn of the event loop: one batch, decided in order.
+  const std::vector<redis::rate_limit_request> requests{
+      {1, 10, "play"}, {1, 10, "play"}, {1, 10, "play"}, {1, 10, "play"},  // user quota 3
+      {1, 20, "play"}, {1, 20, "play"}, {1, 20, "play"},                   // guild quota 5 left 2
+      {2, 30, "play"}};
+  std::vector<int> allowed(requests.size(), -1);
+  std::vector<std::uint32_t> limits(requests.size(), 0);
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      limiter.async_decide(requests[i], [&, i](boost::system::error_code ec, core::rate_limit_decision d) {
+        EXPECT_FALSE(ec);
+        allowed[i] = d.allowed ? 1 : 0;
+        limits[i] = d.limit;
+      });
+    }
+    for (int i = 0; i < 200 && std::count(allowed.begin(), allowed.end(), -1) > 0; ++i) co_await sleep_for(5ms);
+  });
+  EXPECT_EQ(allowed, (std::vector<int>{1, 1, 1, 0, 1, 1, 0, 1}));
+  EXPECT_EQ(limits[3], 3U);  // refused by the user scope
+  EXPECT_EQ(limits[6], 5U);  // refused by the guild scope
+  EXPECT_EQ(limiter.stats().redis_allowed, 6U);
+  EXPECT_EQ(c.stats().script_reloads, 1U);
+  // One hash family per scope, partitioned by its own span.
+  EXPECT_EQ(key_count(server, "{test:rl}:user:999999:*"), 1U);  // span = (1 s / 3 in µs) × 3
+  EXPECT_EQ(key_count(server, "{test:rl}:guild:10000000:*"), 1U);
+  EXPECT_EQ(key_count(server, "{test:rl}:global:60000000:*"), 1U);
+  EXPECT_EQ(hashes_with_field(server, "{test:rl}:user:*", "1:20:play"), ":1\r\n");
+  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:*", "2"), ":1\r\n");
+}
+
+TEST_F(RedisLimiter, EpochBoundaryKeepsTheQuotaUsedBeforeIt) {
+  // 2 per second: span = epoch = 1 s, one call per 500 ms after the burst.
+  redis::client c(io.get_executor(), client_config(server));
+  redis::distributed_rate_limiter limiter(c, limiter_config(2, 1s));
+  bool stalled = false;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    // Burst ~250 ms before an epoch boundary of Redis' clock.
+    auto now = redis_time_us(server);
+    EXPECT_GT(now, 0);
+    auto boundary = (now / 1000000 + 1) * 1000000;
+    if (boundary - now < 300000) boundary += 1000000;
+    co_await sleep_for(std::chrono::milliseconds((boundary - now - 250000) / 1000));
+    const auto burst_hash = limiter.user_hash(std::chrono::microseconds(redis_time_us(server)));
+    auto [e1, d1] = co_await limiter.async_decide(alice, tuple_awaitable);
+    auto [e2, d2] = co_await limiter.async_decide(alice, tuple_awaitable);
+    EXPECT_TRUE(d1.allowed);
+    EXPECT_TRUE(d2.allowed);
+    const auto burst_end = redis_time_us(server);
+    // Just past the boundary, the TAT is in the previous epoch's hash: still
+    // refused (a fresh hash must not mean a fresh quota).
+    co_await sleep_for(std::chrono::milliseconds((boundary - redis_time_us(server)) / 1000 + 20));
+    const auto after_boundary = redis_time_us(server);
+    auto [e3, d3] = co_await limiter.async_decide(alice, tuple_awaitable);
+    if (after_boundary - burst_end < 450000) {  // not delayed past the interval by a stalled machine
+      EXPECT_GE(after_boundary, boundary);
+      EXPECT_FALSE(d3.allowed);
+      EXPECT_GT(d3.retry_after, std::chrono::nanoseconds::zero());
+      EXPECT_NE(limiter.user_hash(std::chrono::microseconds(after_boundary)), burst_hash);
+      EXPECT_EQ(server.command({"HEXISTS", burst_hash, limiter.user_key(alice)}), ":1\r\n");
+      // A refusal writes nothing into the new epoch.
+      EXPECT_EQ(server.command({"EXISTS", limiter.user_hash(std::chrono::microseconds(after_boundary))}),
+                ":0\r\n");
+      // Once retry_after has passed, exactly one call again, written in the new epoch.
+      co_await sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(d3.retry_after) + 20ms);
+      auto [e4, d4] = co_await limiter.async_decide(alice, tuple_awaitable);
+      EXPECT_TRUE(d4.allowed);
+      auto [e5, d5] = co_await limiter.async_decide(alice, tuple_awaitable);
+      EXPECT_FALSE(d5.allowed);
+      const auto later = redis_time_us(server);
+      EXPECT_EQ(server.command({"HEXISTS", limiter.user_hash(std::chrono::microseconds(later)),
+                                limiter.user_key(alice)}),
+                ":1\r\n");
+    } else {
+      stalled = true;
+    }
+  });
+  if (stalled) GTEST_SKIP() << "machine stalled across the boundary; nothing to check";
+}
+
+TEST_F(RedisLimiter, MemoryIsBoundedHashesExpireAsWholes) {
+  // 4 per 200 ms: epochs of 200 ms; a hash lives 2 epochs after its last write.
+  redis::client c(io.get_executor(), client_config(server));
+  auto cfg = limiter_config(4, 1s);
+  cfg.per_user.window = 200ms;
+  redis::distributed_rate_limiter limiter(c, cfg);
+  constexpr int users = 300;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (int u = 0; u < users; ++u) {
+      co_await limiter.async_decide({5, static_cast<std::uint64_t>(u), "play"}, tuple_awaitable);
+    }
+    // 300 distinct keys, but only epoch hashes: a handful of keys at most.
+    const auto hashes = key_count(server, "{test:rl}:user:200000:*");
+    EXPECT_GE(hashes, 1U);
+    // At most the current and previous epochs' hashes, plus one or two not
+    // yet expired (a hash expires 2 spans + 1 ms after its last write).
+    EXPECT_LE(hashes, 4U);
+    EXPECT_EQ(server.command({"DBSIZE"}), ":" + std::to_string(hashes) + "\r\n");
+    // Every hash has a TTL of at most 2 spans (+1 ms).
+    const auto now = redis_time_us(server);
+    const auto pttl = server.command({"PTTL", limiter.user_hash(std::chrono::microseconds(now))});
+    if (pttl != ":-2\r\n") {  // the current epoch may have no write yet
+      EXPECT_GT(std::stoll(pttl.substr(1)), 0) << pttl;
+      EXPECT_LE(std::stoll(pttl.substr(1)), 401) << pttl;
+    }
+    // Idle for more than 2 spans: everything is gone.
+    co_await sleep_for(600ms);
+    EXPECT_EQ(key_count(server, "{test:rl}:*"), 0U);
+  });
+  EXPECT_EQ(limiter.stats().redis_allowed, static_cast<std::uint64_t>(users));
 }
 
 TEST_F(RedisLimiter, ManyCoroutinesOnOneKeyNeverExceedTheLimit) {

@@ -37,10 +37,16 @@ struct rate_limit_request {
 ///
 /// Every decision checks up to three scopes at once; a call is allowed only
 /// if every configured scope allows it, and only then is it counted in each:
-/// - per user: key `<prefix>:<guild>:<user>:<command>` with #per_user;
-/// - per guild (optional): key `<prefix>:<guild>:*:*` with #per_guild
+/// - per user: field `<guild>:<user>:<command>` with #per_user;
+/// - per guild (optional): field `<guild>` with #per_guild
 ///   (all commands of all users of the guild);
-/// - global (optional): key `<prefix>:*:*:*` with #global.
+/// - global (optional): field `*` with #global.
+///
+/// Each scope's fields live in Redis hashes named
+/// `{<prefix>}:<user|guild|global>:<span µs>:<epoch>` (see
+/// distributed_rate_limiter for the layout). Limiters with different
+/// prefixes never share state; the braces make `prefix` a Redis Cluster hash
+/// tag, so a prefix should not contain `{` or `}`.
 ///
 /// Windows must give at least one microsecond per call (Redis' clock is read
 /// in microseconds).
@@ -89,14 +95,31 @@ class rate_limiter_observer {
 /// prefix.
 ///
 /// **Algorithm: GCRA** in one Lua script (EVALSHA, one round trip, atomic).
-/// GCRA stores one number per key (the theoretical arrival time), so memory
-/// in Redis is O(keys) whatever the limit, and it gives exact `remaining`,
-/// `reset_after` and `retry_after` without a sorted set per key (a sliding
-/// log costs O(limit) per key and a ZADD/ZREMRANGE per call; a sliding-window
-/// counter is only an approximation). It is also the default algorithm of the
-/// local limiters, so a fallback behaves like the shared limiter with a
-/// smaller quota. Time is Redis' own clock (`TIME`), so replicas with skewed
-/// clocks still share one timeline. Keys expire when back to a full quota.
+/// GCRA stores one number per key (the theoretical arrival time, TAT), so
+/// memory in Redis is O(keys) whatever the limit, and it gives exact
+/// `remaining`, `reset_after` and `retry_after` without a sorted set per key
+/// (a sliding log costs O(limit) per key and a ZADD/ZREMRANGE per call; a
+/// sliding-window counter is only an approximation). It is also the default
+/// algorithm of the local limiters, so a fallback behaves like the shared
+/// limiter with a smaller quota. Time is Redis' own clock (`TIME`), so
+/// replicas with skewed clocks still share one timeline.
+///
+/// **Storage: time-partitioned hashes.** With span = window (interval ×
+/// limit), a scope's TATs live in hashes
+/// `{<prefix>}:<scope>:<span µs>:<epoch>`, epoch = floor(Redis time / span),
+/// one field per key. A TAT written at time t is at most t + span, and a TAT
+/// in the past means a full quota, so only the current and the previous
+/// epoch's hash can matter: the script reads both (the previous one only for
+/// fields the current one lacks), and writes every changed TAT of a batch
+/// with ONE `HSET` into the current hash plus one `PEXPIRE` (2 spans). Per
+/// decision Redis then does hash lookups and Lua arithmetic instead of one
+/// `SET key tat PX ttl` command each (which cost ~2 µs of Redis time per
+/// decision). Memory stays bounded: a hash only holds keys used in its
+/// epoch, and whole hashes expire. Values are the TAT relative to the epoch
+/// start (short integers, cheap to format and parse). Every hash of a
+/// limiter carries the hash tag `{<prefix>}`, so on Redis Cluster one batch
+/// touches one slot (the script derives the epoch hash names from `TIME`;
+/// it declares the scopes' base names, which hash to that same slot).
 ///
 /// **Batching**: decisions requested in the same turn of the event loop are
 /// sent together, up to 128 per EVALSHA (the script decides them one after
@@ -164,17 +187,23 @@ class distributed_rate_limiter {
   /// The fallback quota of the per-user scope (what a replica allows alone).
   [[nodiscard]] core::rate_limit_config fallback_config() const;
 
-  /// The Redis key of the per-user scope of `request` (for inspection/tests).
+  /// The hash field of the per-user scope of `request`:
+  /// `<guild>:<user>:<command>` (for inspection/tests; see user_hash()).
   [[nodiscard]] std::string user_key(const rate_limit_request& request) const;
+  /// The Redis hash that holds the per-user scope's TATs written at Redis
+  /// time `redis_time` (what `TIME` returns, in µs since the Unix epoch):
+  /// `{<prefix>}:user:<span µs>:<floor(redis_time / span)>` (for
+  /// inspection/tests).
+  [[nodiscard]] std::string user_hash(std::chrono::microseconds redis_time) const;
 
  private:
   struct state;
   struct batch;
   class batch_completion;
   struct key_set {
-    std::string keys[3];
+    std::string fields[3];  // hash field of each scope
     std::uint8_t count = 0;
-    std::int64_t result[5] = {};  // the script's answer for this decision
+    std::int64_t backlog[3] = {};  // the script's answer: each scope's backlog before the decision, µs
   };
 
   [[nodiscard]] std::shared_ptr<key_set> make_keys(const rate_limit_request& request) const;
