@@ -106,7 +106,7 @@ for depth in 1 16 64; do
     inc+=("$(ours "BM_redis_incr/pipeline:$depth")")
     inc_us+=("$(usec incr)")
     noop+=("$(rb -P "$depth" -c 1 evalsha "$noop_sha" 0)")
-    g+=("$(rb -P "$depth" -c 1 -r 10000 evalsha "$gcra_sha" 1 "{rb}:user:1000000" 1 1 1000000 "42:__rand_int__:play")")
+    g+=("$(rb -P "$depth" -c 1 -r 10000 evalsha "$gcra_sha" 1 "rb:user:1000000" 1 1 1000000 "42:__rand_int__:play")")
   done
   lim=$(median "${lim[@]}") one=$(median "${one[@]}") inc=$(median "${inc[@]}") c1=$(median "${c1[@]}")
   r1=$(median "${r1[@]}") noop=$(median "${noop[@]}") g=$(median "${g[@]}")

@@ -120,10 +120,11 @@ return out
 
 constexpr std::size_t max_batch = 128;
 
-// `{<prefix>}:<scope>:<span µs>`: the hash tag puts every hash of one
-// limiter in one Redis Cluster slot; the span names the partitioning.
+// `<prefix>:<scope>:<span µs>` (the epoch is appended by the script). Names
+// start with the prefix (ACL key patterns, SCAN); on Redis Cluster a hash
+// tag in the prefix puts every hash of the limiter in one slot.
 std::string scope_hash_base(const std::string& prefix, const char* scope, std::int64_t span_us) {
-  return "{" + prefix + "}:" + scope + ":" + std::to_string(span_us);
+  return prefix + ":" + scope + ":" + std::to_string(span_us);
 }
 
 std::shared_ptr<spdlog::logger> limiter_logger() {

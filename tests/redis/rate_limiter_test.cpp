@@ -149,7 +149,7 @@ TEST_F(RedisLimiter, BurstThenWindowEdge) {
   const auto now = redis_time_us(server);
   ASSERT_GT(now, 0);
   const auto hash = limiter.user_hash(std::chrono::microseconds(now));
-  EXPECT_EQ(hash.rfind("{test:rl}:user:5000000:", 0), 0U) << hash;
+  EXPECT_EQ(hash.rfind("test:rl:user:5000000:", 0), 0U) << hash;
   EXPECT_EQ(limiter.user_key(alice), "1:100:play");
   EXPECT_EQ(server.command({"HEXISTS", hash, limiter.user_key(alice)}), ":1\r\n");
   const auto pttl = server.command({"PTTL", hash});
@@ -188,9 +188,9 @@ TEST_F(RedisLimiter, GuildAndGlobalScopes) {
     EXPECT_EQ(global_full.limit, 5U);
   });
   // A refusal consumes nothing: guild 3's field was never written (guild 1's was).
-  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:60000000:*", "3"), ":0\r\n");
-  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:60000000:*", "1"), ":1\r\n");
-  EXPECT_EQ(hashes_with_field(server, "{test:rl}:global:60000000:*", "*"), ":1\r\n");
+  EXPECT_EQ(hashes_with_field(server, "test:rl:guild:60000000:*", "3"), ":0\r\n");
+  EXPECT_EQ(hashes_with_field(server, "test:rl:guild:60000000:*", "1"), ":1\r\n");
+  EXPECT_EQ(hashes_with_field(server, "test:rl:global:60000000:*", "*"), ":1\r\n");
 }
 
 TEST_F(RedisLimiter, ScopesWithDifferentWindowsInOneBatch) {
@@ -223,11 +223,11 @@ TEST_F(RedisLimiter, ScopesWithDifferentWindowsInOneBatch) {
   EXPECT_EQ(limiter.stats().redis_allowed, 6U);
   EXPECT_EQ(c.stats().script_reloads, 1U);
   // One hash family per scope, partitioned by its own span.
-  EXPECT_EQ(key_count(server, "{test:rl}:user:999999:*"), 1U);  // span = (1 s / 3 in µs) × 3
-  EXPECT_EQ(key_count(server, "{test:rl}:guild:10000000:*"), 1U);
-  EXPECT_EQ(key_count(server, "{test:rl}:global:60000000:*"), 1U);
-  EXPECT_EQ(hashes_with_field(server, "{test:rl}:user:*", "1:20:play"), ":1\r\n");
-  EXPECT_EQ(hashes_with_field(server, "{test:rl}:guild:*", "2"), ":1\r\n");
+  EXPECT_EQ(key_count(server, "test:rl:user:999999:*"), 1U);  // span = (1 s / 3 in µs) × 3
+  EXPECT_EQ(key_count(server, "test:rl:guild:10000000:*"), 1U);
+  EXPECT_EQ(key_count(server, "test:rl:global:60000000:*"), 1U);
+  EXPECT_EQ(hashes_with_field(server, "test:rl:user:*", "1:20:play"), ":1\r\n");
+  EXPECT_EQ(hashes_with_field(server, "test:rl:guild:*", "2"), ":1\r\n");
 }
 
 TEST_F(RedisLimiter, EpochBoundaryKeepsTheQuotaUsedBeforeIt) {
@@ -293,7 +293,7 @@ TEST_F(RedisLimiter, MemoryIsBoundedHashesExpireAsWholes) {
       co_await limiter.async_decide({5, static_cast<std::uint64_t>(u), "play"}, tuple_awaitable);
     }
     // 300 distinct keys, but only epoch hashes: a handful of keys at most.
-    const auto hashes = key_count(server, "{test:rl}:user:200000:*");
+    const auto hashes = key_count(server, "test:rl:user:200000:*");
     EXPECT_GE(hashes, 1U);
     // At most the current and previous epochs' hashes, plus one or two not
     // yet expired (a hash expires 2 spans + 1 ms after its last write).
@@ -308,7 +308,7 @@ TEST_F(RedisLimiter, MemoryIsBoundedHashesExpireAsWholes) {
     }
     // Idle for more than 2 spans: everything is gone.
     co_await sleep_for(600ms);
-    EXPECT_EQ(key_count(server, "{test:rl}:*"), 0U);
+    EXPECT_EQ(key_count(server, "test:rl:*"), 0U);
   });
   EXPECT_EQ(limiter.stats().redis_allowed, static_cast<std::uint64_t>(users));
 }

@@ -43,10 +43,10 @@ struct rate_limit_request {
 /// - global (optional): field `*` with #global.
 ///
 /// Each scope's fields live in Redis hashes named
-/// `{<prefix>}:<user|guild|global>:<span µs>:<epoch>` (see
+/// `<prefix>:<user|guild|global>:<span µs>:<epoch>` (see
 /// distributed_rate_limiter for the layout). Limiters with different
-/// prefixes never share state; the braces make `prefix` a Redis Cluster hash
-/// tag, so a prefix should not contain `{` or `}`.
+/// prefixes never share state. On Redis Cluster, give the prefix a hash tag
+/// (e.g. `{mybot}:rl`) so that every hash of the limiter is in one slot.
 ///
 /// Windows must give at least one microsecond per call (Redis' clock is read
 /// in microseconds).
@@ -106,7 +106,7 @@ class rate_limiter_observer {
 ///
 /// **Storage: time-partitioned hashes.** With span = window (interval ×
 /// limit), a scope's TATs live in hashes
-/// `{<prefix>}:<scope>:<span µs>:<epoch>`, epoch = floor(Redis time / span),
+/// `<prefix>:<scope>:<span µs>:<epoch>`, epoch = floor(Redis time / span),
 /// one field per key. A TAT written at time t is at most t + span, and a TAT
 /// in the past means a full quota, so only the current and the previous
 /// epoch's hash can matter: the script reads both (the previous one only for
@@ -116,10 +116,11 @@ class rate_limiter_observer {
 /// `SET key tat PX ttl` command each (which cost ~2 µs of Redis time per
 /// decision). Memory stays bounded: a hash only holds keys used in its
 /// epoch, and whole hashes expire. Values are the TAT relative to the epoch
-/// start (short integers, cheap to format and parse). Every hash of a
-/// limiter carries the hash tag `{<prefix>}`, so on Redis Cluster one batch
-/// touches one slot (the script derives the epoch hash names from `TIME`;
-/// it declares the scopes' base names, which hash to that same slot).
+/// start (short integers, cheap to format and parse). The script derives
+/// the epoch hashes' names from `TIME` and declares the scopes' base names
+/// as its keys; with a hash tag in the prefix (`{mybot}:rl`) all of them are
+/// in one Redis Cluster slot, so a batch runs on one node (without one,
+/// a batch's keys may span slots, which Redis Cluster refuses).
 ///
 /// **Batching**: decisions requested in the same turn of the event loop are
 /// sent together, up to 128 per EVALSHA (the script decides them one after
@@ -192,7 +193,7 @@ class distributed_rate_limiter {
   [[nodiscard]] std::string user_key(const rate_limit_request& request) const;
   /// The Redis hash that holds the per-user scope's TATs written at Redis
   /// time `redis_time` (what `TIME` returns, in µs since the Unix epoch):
-  /// `{<prefix>}:user:<span µs>:<floor(redis_time / span)>` (for
+  /// `<prefix>:user:<span µs>:<floor(redis_time / span)>` (for
   /// inspection/tests).
   [[nodiscard]] std::string user_hash(std::chrono::microseconds redis_time) const;
 
