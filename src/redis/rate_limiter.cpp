@@ -26,7 +26,7 @@ namespace {
 // epoch's start (short numbers: cheap to format and parse). A TAT written at
 // t is at most t + span, and a TAT <= now means "full quota", so at time now
 // only the current and the previous epoch's hashes can hold a TAT that
-// matters; a whole hash expires 2 spans after its last write.
+// matters; a whole hash expires 2 spans after its first write.
 //
 // KEYS[i]: the hash base of scope i (S scopes). ARGV[1]: S; ARGV[2i],
 // ARGV[2i+1]: emission interval and span (interval × limit) of scope i, in
@@ -39,14 +39,17 @@ namespace {
 // Cost inside Redis per batch and scope: one HMGET of the distinct fields of
 // the current epoch, one HMGET of the previous epoch for the fields the
 // current one lacks (none in a steady state), integer arithmetic in Lua,
-// then ONE HSET of every field that changed and one PEXPIRE. Decisions on
-// the same key in one batch see each other through `tats`.
+// then ONE HSET of every field that changed. The hash's expiry is set once,
+// when the epoch's first write creates it (it then lives at least until
+// the end of the next epoch, the last time it can matter): the field ''
+// (never a key's field) marks a hash that has its expiry. Decisions on the
+// same key in one batch see each other through `tats`.
 constexpr const char* gcra_lua = R"lua(
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local s = tonumber(ARGV[1])
 local first = 2 * s + 2
-local interval, span, cur, base, tats, order, dirty = {}, {}, {}, {}, {}, {}, {}
+local interval, span, cur, base, tats, order, dirty, fresh = {}, {}, {}, {}, {}, {}, {}, {}
 for i = 1, s do
   interval[i] = tonumber(ARGV[2 * i])
   span[i] = tonumber(ARGV[2 * i + 1])
@@ -58,9 +61,10 @@ for i = 1, s do
     local f = ARGV[a]
     if not tat[f] then tat[f] = now fields[#fields + 1] = f end
   end
-  local got = redis.call('HMGET', cur[i], unpack(fields))
+  local got = redis.call('HMGET', cur[i], '', unpack(fields))
+  fresh[i] = not got[1]
   for j = 1, #fields do
-    local v = got[j]
+    local v = got[j + 1]
     if v then
       v = tonumber(v) + base[i]
       if v > now then tat[fields[j]] = v end
@@ -111,8 +115,12 @@ for i = 1, s do
       args[2 * j - 1] = o[j]
       args[2 * j] = string.format('%d', tat[o[j]] - b)
     end
+    if fresh[i] then
+      args[#args + 1] = ''
+      args[#args + 1] = '1'
+    end
     redis.call('HSET', cur[i], unpack(args))
-    redis.call('PEXPIRE', cur[i], math.ceil(2 * span[i] / 1000) + 1)
+    if fresh[i] then redis.call('PEXPIRE', cur[i], math.ceil(2 * span[i] / 1000) + 1) end
   end
 end
 return out

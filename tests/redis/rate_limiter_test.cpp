@@ -145,7 +145,7 @@ TEST_F(RedisLimiter, BurstThenWindowEdge) {
   EXPECT_EQ(limiter.stats().redis_denied, 2U);
   EXPECT_EQ(limiter.stats().fallback_allowed + limiter.stats().fallback_denied, 0U);
   // The TAT is a field of the current epoch's hash, which expires on its own
-  // (bounded memory in Redis) at most 2 spans after its last write.
+  // (bounded memory in Redis) 2 spans after its first write.
   const auto now = redis_time_us(server);
   ASSERT_GT(now, 0);
   const auto hash = limiter.user_hash(std::chrono::microseconds(now));
@@ -296,7 +296,7 @@ TEST_F(RedisLimiter, MemoryIsBoundedHashesExpireAsWholes) {
     const auto hashes = key_count(server, "test:rl:user:200000:*");
     EXPECT_GE(hashes, 1U);
     // At most the current and previous epochs' hashes, plus one or two not
-    // yet expired (a hash expires 2 spans + 1 ms after its last write).
+    // yet expired (a hash expires 2 spans + 1 ms after its first write).
     EXPECT_LE(hashes, 4U);
     EXPECT_EQ(server.command({"DBSIZE"}), ":" + std::to_string(hashes) + "\r\n");
     // Every hash has a TTL of at most 2 spans (+1 ms).

@@ -111,12 +111,16 @@ class rate_limiter_observer {
 /// in the past means a full quota, so only the current and the previous
 /// epoch's hash can matter: the script reads both (the previous one only for
 /// fields the current one lacks), and writes every changed TAT of a batch
-/// with ONE `HSET` into the current hash plus one `PEXPIRE` (2 spans). Per
-/// decision Redis then does hash lookups and Lua arithmetic instead of one
-/// `SET key tat PX ttl` command each (which cost ~2 µs of Redis time per
-/// decision). Memory stays bounded: a hash only holds keys used in its
-/// epoch, and whole hashes expire. Values are the TAT relative to the epoch
-/// start (short integers, cheap to format and parse). The script derives
+/// with ONE `HSET` into the current hash (whose expiry, 2 spans, is set
+/// once, by the epoch's first write). Per decision Redis then does hash
+/// lookups and Lua arithmetic instead of one `SET key tat PX ttl` command
+/// each (which cost ~2 µs of Redis time per decision). Memory stays
+/// bounded: a hash only holds keys used in its epoch, and whole hashes
+/// expire. Values are the TAT relative to the epoch start (short integers,
+/// cheap to format and parse). The reply is one integer per scope and
+/// decision, the scope's backlog (TAT − now) before the decision; the client
+/// derives allowed, `remaining`, `reset_after` and `retry_after` from it
+/// exactly as the script decided. The script derives
 /// the epoch hashes' names from `TIME` and declares the scopes' base names
 /// as its keys; with a hash tag in the prefix (`{mybot}:rl`) all of them are
 /// in one Redis Cluster slot, so a batch runs on one node (without one,
