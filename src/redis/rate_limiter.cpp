@@ -127,6 +127,7 @@ return out
 )lua";
 
 constexpr std::size_t max_batch = 128;
+constexpr std::int64_t max_backlog_us = std::int64_t{1} << 60;
 
 // `<prefix>:<scope>:<span µs>` (the epoch is appended by the script). Names
 // start with the prefix (ACL key patterns, SCAN); on Redis Cluster a hash
@@ -354,7 +355,10 @@ class distributed_rate_limiter::batch_completion final : public detail::completi
       boost::system::error_code one = ec;
       for (std::size_t v = 0; v < scopes_ && !one; ++v) {
         const auto& element = r.elements()[scopes_ * j + v];
-        if (element.type() != reply_type::integer || element.integer() < 0) {
+        // A backlog is at most a span in practice; the bound keeps the
+        // client's arithmetic free of overflow whatever the server sends.
+        if (element.type() != reply_type::integer || element.integer() < 0 ||
+            element.integer() > max_backlog_us) {
           one = error::unexpected_reply;
         } else {
           entry.keys->backlog[v] = element.integer();
