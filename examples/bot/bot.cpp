@@ -10,6 +10,9 @@
 #include <musicbot/core/secret_fmt.hpp>
 #include <musicbot/core/ttl_map.hpp>
 #include <musicbot/discord/gateway.hpp>
+#if defined(MUSICBOT_DISCORD_HAS_REDIS)
+#include <musicbot/discord/redis_identify_coordinator.hpp>
+#endif
 #include <musicbot/discord/rest_client.hpp>
 #include <musicbot/lavalink/node_pool.hpp>
 #include <musicbot/lavalink/metrics.hpp>
@@ -299,6 +302,26 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     settings_l2 = std::make_shared<cache::redis_l2_store>(*redis_client);
     backplane = std::make_shared<cache::redis_backplane>(ioc.get_executor(), *redis_client, redis_config,
                                                          config.redis.key_prefix + ":cache:invalidate");
+    make_identify_coordinator();
+  }
+
+  // With Redis, the shards of every process identify through one shared
+  // coordinator: per bucket (shard_id % max_concurrency) one identify per
+  // window across all processes, and one shared daily budget. Without it
+  // (or with redis.identify_coordination = false) the shard manager uses
+  // its in-process coordinator.
+  void make_identify_coordinator() {
+#if defined(MUSICBOT_DISCORD_HAS_REDIS)
+    if (!redis_client || !config.redis.identify_coordination) return;
+    discord::redis_identify_options io;
+    // Every process of one bot must name it alike; without an application
+    // id, bots sharing this Redis and key prefix share buckets (slower, never unsafe).
+    io.bot_id = config.discord.application_id != 0 ? std::to_string(config.discord.application_id) : "default";
+    io.key_prefix = config.redis.key_prefix;
+    io.window = runtime.identify_window;
+    redis_identify = std::make_shared<discord::redis_identify_coordinator>(
+        ioc.get_executor(), *redis_client, discord::session_start_limit{}, std::move(io));
+#endif
   }
 
   void make_caches() {
@@ -353,6 +376,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<command_limiter> limiter;
   std::unique_ptr<settings_cache_t> settings_cache;
   std::unique_ptr<queue_cache_t> queue_cache;
+  // The Redis identify coordinator (declared after redis_client, which it
+  // uses: destroyed before it). Empty: the shard manager's local one.
+  std::shared_ptr<discord::identify_coordinator> redis_identify;
   std::unique_ptr<discord::shard_manager> shards;
   std::unique_ptr<music::session_manager> sessions;
   music::subscription queue_events;  // drops queue views on every queue change (commands, API, autoplay)
@@ -367,6 +393,11 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   voice_presence presence;
   std::unordered_map<std::uint64_t, std::uint64_t> bot_channel;  // guild -> channel (bounded by guilds seen)
   std::unordered_map<std::uint64_t, std::uint64_t> rejoin;       // saved channels to rejoin when their guild arrives
+  struct voice_hold {
+    std::uint32_t plays = 0;                     // /play commands joining voice, still loading
+    std::optional<discord::voice_update> held;   // the connection, once Discord sent it
+  };
+  std::unordered_map<std::uint64_t, voice_hold> voice_holds;    // see hold_voice (bounded by max_tracked_guilds)
   bool accepting = false;
   bool stopping = false;
   bot_stats stats;
@@ -395,6 +426,12 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         if (s && s->limiter->fallback_active()) {
           return metrics::health_report{metrics::health_status::degraded, "Redis unavailable: local rate limits"};
         }
+#if defined(MUSICBOT_DISCORD_HAS_REDIS)
+        if (s && s->redis_identify &&
+            !std::static_pointer_cast<discord::redis_identify_coordinator>(s->redis_identify)->stats().store_healthy) {
+          return metrics::health_report{metrics::health_status::degraded, "Redis unavailable: identifies held back"};
+        }
+#endif
         return metrics::health_report{};
       });
     }
@@ -495,7 +532,7 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
     }
     const auto gateway = runtime.discord_gateway_url.empty() ? config.discord.gateway_url : runtime.discord_gateway_url;
     if (!gateway.empty()) so.gateway_url = gateway;
-    shards = std::make_unique<discord::shard_manager>(ioc.get_executor(), so, rest);
+    shards = std::make_unique<discord::shard_manager>(ioc.get_executor(), so, rest, redis_identify);
     auto self = shared_from_this();
     std::weak_ptr<impl> weak = self;
     shards->set_event_handler([weak](std::uint32_t, const discord::gateway_payload& p) {
@@ -707,15 +744,43 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   }
 
   void on_voice(const discord::voice_update& u) {
+    if (u.what == discord::voice_update::kind::ready && u.channel_id) {
+      auto& known = bot_channel[u.guild_id];
+      if (known != *u.channel_id && !stopping) save_voice_channel(u.guild_id, *u.channel_id);  // joined or moved
+      known = *u.channel_id;
+    }
+    if (const auto h = voice_holds.find(u.guild_id); h != voice_holds.end()) {
+      if (u.what == discord::voice_update::kind::ready) {
+        h->second.held = u;  // handed to Lavalink when the /play that joined has its player
+        return;
+      }
+      h->second.held.reset();  // a later change supersedes the held connection
+    }
+    forward_voice(u);
+  }
+
+  // A /play that makes the bot join voice holds the guild's voice connection
+  // back until the track's player exists (release_voice): a voice update
+  // and a track update that both create the guild's player could otherwise
+  // be placed on different Lavalink nodes (the pool picks a node for each
+  // creation), leaving the track on one node and the voice on the other.
+  void hold_voice(std::uint64_t guild) {
+    if (voice_holds.size() >= max_tracked_guilds && !voice_holds.contains(guild)) return;
+    ++voice_holds[guild].plays;
+  }
+  void release_voice(std::uint64_t guild) {
+    const auto h = voice_holds.find(guild);
+    if (h == voice_holds.end() || --h->second.plays > 0) return;
+    auto held = std::move(h->second.held);
+    voice_holds.erase(h);
+    if (held) forward_voice(*held);
+  }
+
+  void forward_voice(const discord::voice_update& u) {
     const auto guild = std::to_string(u.guild_id);
     const auto bot_user = std::to_string(config.discord.application_id);
     switch (u.what) {
       case discord::voice_update::kind::ready:
-        if (u.channel_id) {
-          auto& known = bot_channel[u.guild_id];
-          if (known != *u.channel_id && !stopping) save_voice_channel(u.guild_id, *u.channel_id);  // joined or moved
-          known = *u.channel_id;
-        }
         pool.on_voice_state(guild, bot_user, u.session_id,
                             u.channel_id ? std::optional<std::string>(std::to_string(*u.channel_id)) : std::nullopt);
         pool.on_voice_server(guild, u.token, u.endpoint);
@@ -847,13 +912,16 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         return reply(call, text("Join a voice channel first.", true), "rejected");
       }
       const auto q = string_option(i, "query").value_or("");
-      if (!bot_channel.contains(guild)) {
+      const bool joining = !bot_channel.contains(guild);
+      if (joining) {
+        hold_voice(guild);
         shards->async_update_voice_state(guild, member_channel, false, true, [self, call](error_code ec) {
           const trace::context_scope scope(call->trace);
           if (ec) self->log->warn("joining voice: {}", ec.message());
         });
       }
-      sessions->async_play(guild, i.user_id, q, [self, call](error_code ec, music::play_outcome o) {
+      sessions->async_play(guild, i.user_id, q, [self, call, guild, joining](error_code ec, music::play_outcome o) {
+        if (joining) self->release_voice(guild);
         std::string msg;
         if (!ec) {
           if (!o.playlist_name.empty()) {

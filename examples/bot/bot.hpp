@@ -25,6 +25,11 @@ struct runtime_options {
   bool register_commands = true;    // bulk-overwrite global commands at start
   // At most one now-playing announcement per guild per interval (tests shorten it).
   std::chrono::milliseconds announce_interval{5000};
+  // Gap between two identifies of one concurrency bucket when they are
+  // coordinated through Redis: Discord's 5 s plus a margin, because Discord
+  // measures the gap when the IDENTIFYs arrive, not when they were granted
+  // (tests against the fake shorten it).
+  std::chrono::milliseconds identify_window{5500};
 };
 
 // Counters the demo prints; all updated on the io_context thread.

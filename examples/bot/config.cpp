@@ -228,6 +228,7 @@ std::vector<binding> bindings_for(bot_config& c) {
       {"redis.key_prefix", text(c.redis.key_prefix, 64)},
       {"redis.expected_replicas", integer(c.redis.expected_replicas, 1, 1024)},
       {"redis.fallback_fraction", number(c.redis.fallback_fraction, 0.01, 1.0)},
+      {"redis.identify_coordination", boolean(c.redis.identify_coordination)},
       {"limits.user_commands", integer(c.limits.user_commands, 1, 10000)},
       {"limits.user_window_seconds", seconds(c.limits.user_window, 1, 3600)},
       {"limits.guild_commands", integer(c.limits.guild_commands, 1, 100000)},

@@ -49,6 +49,9 @@ struct bot_config {
     std::string key_prefix = "musicbot";
     std::uint32_t expected_replicas = 1;
     double fallback_fraction = 0.5;
+    // Shards identify through Redis (identify buckets and the daily budget
+    // shared by every process); false: per process only.
+    bool identify_coordination = true;
   } redis;
 
   struct limits_section {

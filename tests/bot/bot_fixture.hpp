@@ -66,24 +66,26 @@ constexpr std::uint64_t manage_guild = 0x20;
 
 class bot_fixture {
  public:
-  explicit bot_fixture(std::uint32_t guilds = 2) {
+  // `guilds` guilds on one shard; identifies are allowed 10 ms apart, so
+  // restarts identify again at once.
+  explicit bot_fixture(std::uint32_t guilds = 2) : bot_fixture(one_shard(guilds)) {}
+
+  // A fake Discord with `dopt` (shards, identify concurrency); the bot runs
+  // every shard of it (config.discord.shard_first/last pick a range).
+  explicit bot_fixture(musicbot::testing::fake_discord_options dopt) {
     musicbot::testing::fake_lavalink_options lo;
     lo.time_scale = 1.0;
     node_ = std::make_unique<musicbot::testing::fake_lavalink>(ioc.get_executor(), lo);
     for (const auto& t : catalog()) node_->add_track(t);
     node_port_ = node_->start().value();
-    musicbot::testing::fake_discord_options dopt;
-    dopt.guilds = guilds;
-    dopt.shards = 1;
-    dopt.identify_window = std::chrono::milliseconds(10);  // restarts identify again at once
     discord = std::make_unique<musicbot::testing::fake_discord>(ioc.get_executor(), dopt);
     discord->start().value();
     app_id_ = dopt.bot_user_id;
-    guild_ids = discord->guild_ids(0, 1);
+    guild_ids = discord->guild_ids(0, dopt.shards);
 
     config.discord.token = musicbot::core::secret(dopt.token);
     config.discord.application_id = dopt.bot_user_id;
-    config.discord.shard_count = 1;
+    config.discord.shard_count = dopt.shards;
     config.lavalink_nodes.push_back({"node-1", "http://127.0.0.1:" + std::to_string(node_port_),
                                      musicbot::core::secret(std::string("youshallnotpass")), "eu"});
     config.store.sqlite_path = dir.path() + "/bot.db";
@@ -215,6 +217,14 @@ class bot_fixture {
   std::unique_ptr<musicbot::bot::music_bot> bot;
 
  private:
+  static musicbot::testing::fake_discord_options one_shard(std::uint32_t guilds) {
+    musicbot::testing::fake_discord_options dopt;
+    dopt.guilds = guilds;
+    dopt.shards = 1;
+    dopt.identify_window = std::chrono::milliseconds(10);
+    return dopt;
+  }
+
   std::uint64_t next_id() { return 1'400'000'000'000'000'000ULL + ++sent_; }
 
   void dispatch_interaction(std::uint64_t id, std::uint64_t guild, std::uint64_t user, std::uint64_t permissions,

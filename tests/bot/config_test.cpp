@@ -232,3 +232,20 @@ bogus = 1
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BotConfig, RedisIdentifyCoordinationIsOptionalAndValidated) {
+  const auto defaults = load_config(std::string(valid) + "[redis]\nurl = \"redis://127.0.0.1:6379\"\n", no_env());
+  ASSERT_TRUE(defaults.ok()) << describe(defaults.problems);
+  EXPECT_TRUE(defaults.config.redis.identify_coordination);
+  const auto off = load_config(std::string(valid) + "[redis]\nidentify_coordination = false\n", no_env());
+  ASSERT_TRUE(off.ok()) << describe(off.problems);
+  EXPECT_FALSE(off.config.redis.identify_coordination);
+  const auto bad = load_config(std::string(valid) + "[redis]\nidentify_coordination = \"no\"\n", no_env());
+  EXPECT_TRUE(has_problem(bad, "redis.identify_coordination")) << describe(bad.problems);
+  const auto bad_env = load_config(valid, env_of({{"MUSICBOT_REDIS_IDENTIFY_COORDINATION", "sometimes"}}));
+  EXPECT_TRUE(has_problem(bad_env, "MUSICBOT_REDIS_IDENTIFY_COORDINATION")) << describe(bad_env.problems);
+}
+
+}  // namespace

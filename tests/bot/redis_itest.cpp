@@ -1,6 +1,7 @@
 // The reference bot with Redis configured (a real redis-server on loopback):
 // command limits shared by every process and failing closed, guild settings
-// in the shared cache layer and dropped from it by /settings set.
+// in the shared cache layer and dropped from it by /settings set, and
+// processes with shard ranges identifying through one Redis coordinator.
 #include "bot_fixture.hpp"
 #include "limits.hpp"
 
@@ -104,6 +105,61 @@ TEST(BotRedis, SettingsGoThroughTheSharedCacheAndSetDropsThem) {
   f.reply_text(f.command(g, 13, "settings", {show}));
   EXPECT_EQ(f.reply_text(f.command(g, 13, "settings", {show})).rfind("Slow down", 0), 0U);
   EXPECT_FALSE(server.command({"KEYS", "musicbot:rl:*"}).empty());
+}
+
+// Two bot "processes" (two music_bot instances, each with its own Redis
+// client) run shards 0 and 1 of a bot whose identify concurrency is 1, so
+// both shards are in one bucket. Started together, they would IDENTIFY at
+// once with per-process coordinators (the fake refuses the second with
+// op 9); through Redis the second waits a window, and the shared daily
+// budget counts both.
+TEST(BotRedis, ShardRangesOfTwoProcessesIdentifyThroughRedis) {
+  musicbot_test::redis_server server;
+  musicbot::testing::fake_discord_options dopt;
+  dopt.guilds = 4;
+  dopt.shards = 2;
+  dopt.max_concurrency = 1;
+  dopt.identify_window = 200ms;  // the fake refuses identifies of one bucket closer than this
+  bot_fixture f(dopt);
+  f.config.redis.url = musicbot::core::secret(server.url());
+  f.runtime.identify_window = 300ms;
+  f.config.discord.shard_first = 0;
+  f.config.discord.shard_last = 0;
+  auto second = f.config;
+  second.discord.shard_first = 1;
+  second.discord.shard_last = 1;
+  second.store.sqlite_path = f.dir.path() + "/second.db";
+
+  auto a = std::make_unique<musicbot::bot::music_bot>(f.ioc, f.config, f.runtime);
+  auto b = std::make_unique<musicbot::bot::music_bot>(f.ioc, second, f.runtime);
+  int started = 0;
+  a->start([&](boost::system::error_code ec) { started += ec ? 100 : 1; });
+  b->start([&](boost::system::error_code ec) { started += ec ? 100 : 1; });
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return started >= 2; }, 10s));
+  ASSERT_EQ(started, 2);
+  EXPECT_TRUE(musicbot_test::run_until(
+      f.ioc, [&] { return f.discord->shard_connected(0) && f.discord->shard_connected(1); }, 10s));
+
+  const auto ids = f.discord->identifies();
+  std::size_t sent = 0;
+  for (const auto& r : f.discord->received()) sent += r.op == 2 ? 1U : 0U;
+  ASSERT_EQ(ids.size(), 2U);
+  EXPECT_EQ(sent, 2U) << "an IDENTIFY was refused for breaking the bucket";
+  const auto gap = ids[1].at - ids[0].at;
+  EXPECT_GE(gap, dopt.identify_window);
+  const auto budget =
+      server.command({"GET", "musicbot:identify:" + std::to_string(f.config.discord.application_id) + ":budget"});
+  EXPECT_NE(budget.find("998"), std::string::npos) << budget;  // 1000 at start, one spent per identify
+
+  for (auto* bot : {a.get(), b.get()}) {
+    bool done = false;
+    bot->shutdown([&] { done = true; });
+    EXPECT_TRUE(musicbot_test::run_until(f.ioc, [&] { return done; }, 15s));
+  }
+  a.reset();
+  b.reset();
+  f.ioc.restart();
+  f.ioc.run_for(20ms);
 }
 
 }  // namespace
