@@ -20,9 +20,9 @@
 //   musicbot_loadtest [--guilds 10000] [--shards 8] [--users 1000]
 //                     [--duration 60] [--bot PATH] [--min-replies N]
 
-#include <musicbot/lavalink/track_codec.hpp>
 #include <musicbot/testing/fake_discord.hpp>
 #include <musicbot/testing/fake_lavalink.hpp>
+#include <musicbot/testing/tracks.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -119,23 +119,7 @@ std::vector<musicbot::lavalink::track> catalog() {
   std::vector<musicbot::lavalink::track> out;
   std::uint32_t n = 0;
   for (const char* title : titles) {
-    musicbot::lavalink::decoded_track d;
-    d.title = title;
-    d.author = "Load Test";
-    d.length_ms = 240'000;
-    d.identifier = "load" + std::to_string(n++);
-    d.uri = "https://media.example.org/tracks/" + d.identifier;
-    d.source_name = "http";
-    musicbot::lavalink::track t;
-    t.encoded = musicbot::lavalink::encode_track(d).value();
-    t.info.identifier = d.identifier;
-    t.info.is_seekable = true;
-    t.info.author = d.author;
-    t.info.length_ms = d.length_ms;
-    t.info.title = d.title;
-    t.info.uri = d.uri;
-    t.info.source_name = d.source_name;
-    out.push_back(std::move(t));
+    out.push_back(musicbot::testing::make_track(title, "Load Test", std::chrono::minutes(4), "load" + std::to_string(n++)));
   }
   return out;
 }

@@ -2,9 +2,9 @@
 
 #include "bot.hpp"
 
-#include <musicbot/lavalink/track_codec.hpp>
 #include <musicbot/testing/fake_discord.hpp>
 #include <musicbot/testing/fake_lavalink.hpp>
+#include <musicbot/testing/tracks.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -43,23 +43,8 @@ std::vector<lavalink::track> demo_catalog() {
   std::uint32_t n = 0;
   for (const char* artist : artists) {
     for (const char* title : titles) {
-      lavalink::decoded_track d;
-      d.title = title;
-      d.author = artist;
-      d.length_ms = 150'000 + static_cast<std::int64_t>((n * 7919) % 120'000);
-      d.identifier = "demo" + std::to_string(n);
-      d.uri = "https://media.example.org/tracks/" + d.identifier;
-      d.source_name = "http";
-      lavalink::track t;
-      t.encoded = lavalink::encode_track(d).value();
-      t.info.identifier = d.identifier;
-      t.info.is_seekable = true;
-      t.info.author = d.author;
-      t.info.length_ms = d.length_ms;
-      t.info.title = d.title;
-      t.info.uri = d.uri;
-      t.info.source_name = d.source_name;
-      out.push_back(std::move(t));
+      const auto length = std::chrono::milliseconds(150'000 + static_cast<std::int64_t>((n * 7919) % 120'000));
+      out.push_back(testing::make_track(title, artist, length, "demo" + std::to_string(n)));
       ++n;
     }
   }

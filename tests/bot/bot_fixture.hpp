@@ -5,9 +5,9 @@
 
 #include "bot.hpp"
 
-#include <musicbot/lavalink/track_codec.hpp>
 #include <musicbot/testing/fake_discord.hpp>
 #include <musicbot/testing/fake_lavalink.hpp>
+#include <musicbot/testing/tracks.hpp>
 #include <musicbot_test/process.hpp>
 #include <musicbot_test/run_until.hpp>
 
@@ -35,23 +35,7 @@ inline std::vector<musicbot::lavalink::track> catalog() {
   std::uint32_t n = 0;
   for (const char* artist : catalog_artists) {
     for (const char* title : catalog_titles) {
-      musicbot::lavalink::decoded_track d;
-      d.title = title;
-      d.author = artist;
-      d.length_ms = 180'000;
-      d.identifier = "t" + std::to_string(n++);
-      d.uri = "https://media.example.org/tracks/" + d.identifier;
-      d.source_name = "http";
-      musicbot::lavalink::track t;
-      t.encoded = musicbot::lavalink::encode_track(d).value();
-      t.info.identifier = d.identifier;
-      t.info.is_seekable = true;
-      t.info.author = d.author;
-      t.info.length_ms = d.length_ms;
-      t.info.title = d.title;
-      t.info.uri = d.uri;
-      t.info.source_name = d.source_name;
-      out.push_back(std::move(t));
+      out.push_back(musicbot::testing::make_track(title, artist, std::chrono::minutes(3), "t" + std::to_string(n++)));
     }
   }
   return out;

@@ -16,10 +16,10 @@
 #include <postgres_server.hpp>
 #include <redis_server.hpp>
 
-#include <musicbot/lavalink/track_codec.hpp>
 #include <musicbot/store/postgres_store.hpp>
 #include <musicbot/testing/fake_discord.hpp>
 #include <musicbot/testing/fake_lavalink.hpp>
+#include <musicbot/testing/tracks.hpp>
 #include <musicbot_test/process.hpp>
 #include <musicbot_test/run_until.hpp>
 
@@ -63,23 +63,8 @@ std::vector<musicbot::lavalink::track> catalog() {
   std::vector<musicbot::lavalink::track> out;
   std::uint32_t n = 0;
   for (const auto& title : titles) {
-    musicbot::lavalink::decoded_track d;
-    d.title = title;
-    d.author = "Kite Theory";
-    d.length_ms = 600'000;  // ten minutes: nothing ends on its own during the test
-    d.identifier = "mp" + std::to_string(n++);
-    d.uri = "https://media.example.org/tracks/" + d.identifier;
-    d.source_name = "http";
-    musicbot::lavalink::track t;
-    t.encoded = musicbot::lavalink::encode_track(d).value();
-    t.info.identifier = d.identifier;
-    t.info.is_seekable = true;
-    t.info.author = d.author;
-    t.info.length_ms = d.length_ms;
-    t.info.title = d.title;
-    t.info.uri = d.uri;
-    t.info.source_name = d.source_name;
-    out.push_back(std::move(t));
+    // Ten minutes long: nothing ends on its own during the test.
+    out.push_back(musicbot::testing::make_track(title, "Kite Theory", std::chrono::minutes(10), "mp" + std::to_string(n++)));
   }
   return out;
 }
