@@ -86,6 +86,7 @@ class bot_fixture {
     stop_bot();
     if (discord) discord->stop();
     if (node_) node_->stop();
+    for (auto& n : extra_nodes_) n->stop();
     ioc.restart();
     ioc.run_for(std::chrono::milliseconds(50));
   }
@@ -190,6 +191,21 @@ class bot_fixture {
     return out;
   }
 
+  // Another fake Lavalink node with the same catalog, added to the config
+  // (call before start_bot()).
+  musicbot::testing::fake_lavalink& add_node() {
+    auto n = std::make_unique<musicbot::testing::fake_lavalink>(ioc.get_executor());
+    for (const auto& t : catalog()) n->add_track(t);
+    const auto port = n->start().value();
+    config.lavalink_nodes.push_back({"node-" + std::to_string(extra_nodes_.size() + 2),
+                                     "http://127.0.0.1:" + std::to_string(port),
+                                     musicbot::core::secret(std::string("youshallnotpass")), "eu"});
+    extra_nodes_.push_back(std::move(n));
+    return *extra_nodes_.back();
+  }
+  // Node `n` (0: the one every fixture has, then those of add_node()).
+  musicbot::testing::fake_lavalink& node(std::size_t n = 0) { return n == 0 ? *node_ : *extra_nodes_.at(n - 1); }
+
   void run_for(std::chrono::milliseconds d) { musicbot_test::run_until(ioc, [] { return false; }, d); }
 
   asio::io_context ioc;
@@ -223,6 +239,7 @@ class bot_fixture {
 
   std::unique_ptr<musicbot::testing::fake_lavalink> node_;
   std::uint16_t node_port_ = 0;
+  std::vector<std::unique_ptr<musicbot::testing::fake_lavalink>> extra_nodes_;
   std::uint64_t app_id_ = 0;
   std::uint64_t sent_ = 0;
 };

@@ -204,4 +204,31 @@ TEST(BotVoice, ChannelPersistedAndRejoinedAfterRestart) {
   EXPECT_EQ(f.reply_text(f.command(g, user_a, "nowplaying")).rfind("Now playing **Northern Lights**", 0), 0U);
 }
 
+// Two Lavalink nodes, a /play in several guilds at once, each making the
+// bot join voice: every guild ends up with one player, on one node, holding
+// both the track and the voice connection (the voice is handed to Lavalink
+// after the track's player exists, so the two first updates of a player
+// cannot be placed on different nodes).
+TEST(BotVoice, PlayThatJoinsPutsTrackAndVoiceOnOneNode) {
+  bot_fixture f(8);
+  f.add_node();
+  f.start_bot();
+  ASSERT_TRUE(musicbot_test::run_until(
+      f.ioc, [&] { return f.node(0).connected_clients() == 1 && f.node(1).connected_clients() == 1; }));
+  for (const auto g : f.guild_ids) f.join_voice(g, user_a, g + 1);
+  std::vector<std::uint64_t> plays;
+  for (const auto g : f.guild_ids) plays.push_back(f.command(g, user_a, "play", {option_json("query", 3, quoted("Afterglow"))}));
+  for (const auto id : plays) EXPECT_EQ(f.reply_text(id).rfind("Now playing", 0), 0U);
+  auto placed = [&](std::uint64_t g) {
+    const auto on_first = f.node(0).player(std::to_string(g));
+    const auto on_second = f.node(1).player(std::to_string(g));
+    if (on_first.has_value() == on_second.has_value()) return false;  // none, or one on each node
+    const auto& p = on_first ? *on_first : *on_second;
+    return p.track.has_value() && p.state.connected;
+  };
+  for (const auto g : f.guild_ids) {
+    EXPECT_TRUE(musicbot_test::run_until(f.ioc, [&] { return placed(g); }, std::chrono::seconds(3))) << "guild " << g;
+  }
+}
+
 }  // namespace
