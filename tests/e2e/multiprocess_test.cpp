@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -454,6 +455,16 @@ TEST_F(deployment, ShardRangesSurviveNodeLossAndSigkill) {
   const auto status = stop_bots(SIGTERM, 20s);
   EXPECT_EQ(status[0], 0) << logs();
   EXPECT_EQ(status[2], 0) << logs();
+
+  // No secret reached any process's output (all three logs, whole).
+  for (const auto& path : logs_) {
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(text.empty()) << path;
+    for (const char* secret : {"fake-bot-token", "youshallnotpass"}) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in " << path;
+    }
+  }
 }
 
 }  // namespace
