@@ -2,7 +2,9 @@
 //
 // - BM_cache_l1_hit/<policy> vs BM_ttl_map_find_hit: the cost of an L1 hit
 //   through the cache (policy bookkeeping, TTL check, stats) against a bare
-//   core::ttl_map lookup of the same shared value.
+//   core::ttl_map lookup of the same shared value. /0 LRU, /1 adaptive
+//   W-TinyLFU (the default), /2 W-TinyLFU with the window fixed at 1 % (no
+//   shadow caches: the difference is the cost of adapting).
 // - BM_cache_get_or_load_hit: the same hit through the asynchronous API
 //   (one post to the io_context per call).
 // - BM_hit_ratio/<trace>/<policy>/<size>: replays a shared trace and reports
@@ -57,6 +59,7 @@ void BM_cache_l1_hit(benchmark::State& state) {
   options.max_entries = entries;
   options.policy = state.range(0) == 0 ? musicbot::cache::eviction_policy::lru
                                        : musicbot::cache::eviction_policy::tinylfu;
+  if (state.range(0) == 2) options.policy_tuning.adaptive = false;  // the window stays at 1 %
   musicbot::cache::layered_cache<std::uint64_t, std::string> cache(ioc.get_executor(), options);
   musicbot::cache::entry_options opt;
   opt.ttl = std::chrono::hours(1);
@@ -67,10 +70,10 @@ void BM_cache_l1_hit(benchmark::State& state) {
     auto v = cache.find(keys[i++ & (keys.size() - 1)]);
     benchmark::DoNotOptimize(v);
   }
-  state.SetLabel(state.range(0) == 0 ? "lru" : "tinylfu");
+  state.SetLabel(state.range(0) == 0 ? "lru" : state.range(0) == 1 ? "tinylfu" : "tinylfu_static");
   if (cache.stats().l1_misses != 0) state.SkipWithError("unexpected L1 misses");
 }
-BENCHMARK(BM_cache_l1_hit)->Arg(0)->Arg(1);
+BENCHMARK(BM_cache_l1_hit)->Arg(0)->Arg(1)->Arg(2);
 
 void BM_cache_get_or_load_hit(benchmark::State& state) {
   boost::asio::io_context ioc;

@@ -144,7 +144,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
 
   // ---- L1 -----------------------------------------------------------------
 
-  value_ptr find(const Key& key) {
+  MUSICBOT_CACHE_FLATTEN value_ptr find(const Key& key) {
     const auto slot = policy_.find(key);
     if (slot != policy_.npos) {
       const auto& e = policy_.payload(slot);

@@ -100,7 +100,7 @@ class slot_policy {
     if (kind_ == eviction_policy::tinylfu && options_.adaptive) make_shadows();
   }
 
-  /// Not copyable (the shadow caches share a sketch).
+  /// Not copyable.
   slot_policy(const slot_policy&) = delete;
   /// Not copyable.
   slot_policy& operator=(const slot_policy&) = delete;
@@ -124,13 +124,14 @@ class slot_policy {
   /// its slot returned; on a miss returns `npos` (the caller then loads the
   /// value and calls insert()). Both feed the hit-ratio sampler; misses and
   /// hits outside the protected segment also feed the frequency sketch.
-  slot_type find(const Key& key) {
+  MUSICBOT_CACHE_HOT slot_type find(const Key& key) {
     const std::uint64_t h = hash_of(key);
     const slot_type slot = lookup(key, h);
     if (kind_ == eviction_policy::tinylfu) {
       // A hit in the protected segment is not counted (see record()).
-      if (shared_sketch_ == nullptr && (slot == npos || nodes_[slot].where != protect)) record(slot, h);
-      if (!shadows_.empty() && (h >> 32U) < sample_threshold_) [[unlikely]] shadow_access(h);
+      if (slot == npos || links_[slot].where != protect) record(slot, h);
+      // sample_threshold_ is 0 without shadows.
+      if ((h >> 32U) < sample_threshold_) [[unlikely]] shadow_access(h);
     }
     if (slot != npos) on_hit(slot);
     return slot;
@@ -153,24 +154,7 @@ class slot_policy {
   /// evicted or erased.
   template <class OnEvict>
   slot_type insert(const Key& key, OnEvict&& on_evict) {
-    const slot_type slot = free_.back();
-    free_.pop_back();
-    nodes_[slot].key = key;
-    nodes_[slot].saturated = detail::frequency_sketch::no_epoch;
-    index_insert(slot, hash_of(key));
-    push_back(slot, window);
-    if (kind_ == eviction_policy::lru) {
-      if (size_ > capacity_) evict(front(window), on_evict);
-      return slot;
-    }
-    if (count_[window] > window_max_) {
-      const slot_type candidate = front(window);
-      move_to(candidate, probation);
-      if (size_ > capacity_) evict_from_main(candidate, on_evict);
-    } else if (size_ > capacity_) {
-      evict_from_main(npos, on_evict);
-    }
-    return slot;
+    return insert_hashed(key, hash_of(key), on_evict);
   }
 
   /// Removes `key` if resident; returns its former slot or `npos`.
@@ -192,12 +176,42 @@ class slot_policy {
   template <class, class, class, class>
   friend class slot_policy;
 
-  // A shadow: a static W-TinyLFU over sampled keys whose frequency sketch is
-  // shared with the other shadows and incremented by the owner.
-  slot_policy(std::size_t capacity, eviction_policy kind, policy_options options,
-              detail::frequency_sketch* shared_sketch)
-      : slot_policy(capacity, kind, options, 1) {
-    shared_sketch_ = shared_sketch;
+  // insert() with the key's hash already computed.
+  template <class OnEvict>
+  slot_type insert_hashed(const Key& key, std::uint64_t h, OnEvict& on_evict) {
+    const slot_type slot = free_.back();
+    free_.pop_back();
+    nodes_[slot].key = key;
+    links_[slot].saturated = detail::frequency_sketch::no_epoch;
+    index_insert(slot, h);
+    push_back(slot, window);
+    if (kind_ == eviction_policy::lru) {
+      if (size_ > capacity_) evict(front(window), on_evict);
+      return slot;
+    }
+    if (count_[window] > window_max_) {
+      const slot_type candidate = front(window);
+      move_to(candidate, probation);
+      if (size_ > capacity_) evict_from_main(candidate, on_evict);
+    } else if (size_ > capacity_) {
+      evict_from_main(npos, on_evict);
+    }
+    return slot;
+  }
+
+  // One access of a shadow cache (a static W-TinyLFU over sampled keys;
+  // `h` is hash_of(key)): counts every access in its own sketch, the
+  // doorkeeper first, then refreshes or inserts the key. True on a hit.
+  bool shadow_step(const Key& key, std::uint64_t h) {
+    sketch_.increment(h);
+    const slot_type slot = lookup(key, h);
+    if (slot != npos) {
+      on_hit(slot);
+      return true;
+    }
+    auto ignore = [](slot_type) {};
+    insert_hashed(key, h, ignore);
+    return false;
   }
   // Builds the structure; `sketch_capacity` sizes the own sketch.
   slot_policy(std::size_t capacity, eviction_policy kind, policy_options options, std::size_t sketch_capacity)
@@ -211,10 +225,11 @@ class slot_policy {
     if (capacity_ == 0 || capacity_ >= std::size_t{npos} - 8) {
       throw std::invalid_argument("slot_policy: capacity must be in [1, 2^32 - 9]");
     }
-    nodes_.resize(capacity_ + 1 + regions);
+    nodes_.resize(capacity_ + 1);
+    links_.resize(capacity_ + 1 + regions);
     for (slot_type r = 0; r < regions; ++r) {
       const slot_type s = sentinel(r);
-      nodes_[s].prev = nodes_[s].next = s;
+      links_[s].prev = links_[s].next = s;
     }
     free_.reserve(capacity_ + 1);
     for (std::size_t i = capacity_ + 1; i-- > 0;) free_.push_back(static_cast<slot_type>(i));
@@ -230,53 +245,61 @@ class slot_policy {
     apply_window_target();
   }
 
+  // A slot's key and payload: what a lookup and a hit read.
   struct node {
     Key key{};
+    [[no_unique_address]] Payload payload{};
+  };
+  // A slot's place in its region's recency list, in an array of its own:
+  // moving an entry writes its two neighbours' links, and in this small
+  // dense array (16 bytes a slot, 4 per cache line) they are far more
+  // often in cache than in the key/payload nodes. The regions' sentinels
+  // live at the end (slots capacity + 1 ... capacity + 3).
+  struct link {
     slot_type prev = 0;
     slot_type next = 0;
     slot_type where = window;
     std::uint32_t saturated = detail::frequency_sketch::no_epoch;  // sketch epoch in which the key saturated
-    [[no_unique_address]] Payload payload{};
   };
 
   [[nodiscard]] slot_type sentinel(slot_type r) const noexcept {
     return static_cast<slot_type>(capacity_ + 1 + r);
   }
-  [[nodiscard]] slot_type front(slot_type r) const noexcept { return nodes_[sentinel(r)].next; }
+  [[nodiscard]] slot_type front(slot_type r) const noexcept { return links_[sentinel(r)].next; }
   [[nodiscard]] bool empty(slot_type r) const noexcept { return count_[r] == 0; }
 
-  void unlink(slot_type s) noexcept {
-    node& n = nodes_[s];
-    nodes_[n.prev].next = n.next;
-    nodes_[n.next].prev = n.prev;
+  MUSICBOT_CACHE_HOT void unlink(slot_type s) noexcept {
+    link& n = links_[s];
+    links_[n.prev].next = n.next;
+    links_[n.next].prev = n.prev;
     --count_[n.where];
   }
-  void push_back(slot_type s, slot_type r) noexcept {
+  MUSICBOT_CACHE_HOT void push_back(slot_type s, slot_type r) noexcept {
     const slot_type head = sentinel(r);
-    node& n = nodes_[s];
+    link& n = links_[s];
     n.where = r;
-    n.prev = nodes_[head].prev;
+    n.prev = links_[head].prev;
     n.next = head;
-    nodes_[n.prev].next = s;
-    nodes_[head].prev = s;
+    links_[n.prev].next = s;
+    links_[head].prev = s;
     ++count_[r];
   }
   void push_front(slot_type s, slot_type r) noexcept {
     const slot_type head = sentinel(r);
-    node& n = nodes_[s];
+    link& n = links_[s];
     n.where = r;
-    n.next = nodes_[head].next;
+    n.next = links_[head].next;
     n.prev = head;
-    nodes_[n.next].prev = s;
-    nodes_[head].next = s;
+    links_[n.next].prev = s;
+    links_[head].next = s;
     ++count_[r];
   }
-  void move_to(slot_type s, slot_type r) noexcept {
+  MUSICBOT_CACHE_HOT void move_to(slot_type s, slot_type r) noexcept {
     unlink(s);
     push_back(s, r);
   }
 
-  [[nodiscard]] std::uint64_t hash_of(const Key& key) const {
+  MUSICBOT_CACHE_HOT [[nodiscard]] std::uint64_t hash_of(const Key& key) const {
     return detail::mix64(static_cast<std::uint64_t>(Hash{}(key)));
   }
 
@@ -293,14 +316,14 @@ class slot_policy {
   // saturated in the current sketch epoch skips the sketch: the increment
   // would change nothing (exact, not sampled), and the hottest keys — most
   // hits — then touch only their node.
-  void record(slot_type slot, std::uint64_t h) {
-    if (slot != npos && nodes_[slot].saturated == sketch_.epoch()) return;
+  MUSICBOT_CACHE_HOT void record(slot_type slot, std::uint64_t h) {
+    if (slot != npos && links_[slot].saturated == sketch_.epoch()) return;
     const bool full = sketch_.increment(h, slot != npos);
-    if (slot != npos) nodes_[slot].saturated = full ? sketch_.epoch() : detail::frequency_sketch::no_epoch;
+    if (slot != npos) links_[slot].saturated = full ? sketch_.epoch() : detail::frequency_sketch::no_epoch;
   }
 
-  void on_hit(slot_type s) {
-    switch (nodes_[s].where) {
+  MUSICBOT_CACHE_HOT void on_hit(slot_type s) {
+    switch (links_[s].where) {
       case window:
         move_to(s, window);
         break;
@@ -345,7 +368,7 @@ class slot_policy {
     std::uint32_t hash = 0;
   };
 
-  [[nodiscard]] slot_type lookup(const Key& key, std::uint64_t h) const {
+  MUSICBOT_CACHE_HOT [[nodiscard]] slot_type lookup(const Key& key, std::uint64_t h) const {
     const auto tag = static_cast<std::uint32_t>(h);
     for (std::size_t i = tag & index_mask_;; i = (i + 1) & index_mask_) {
       const index_cell& c = index_[i];
@@ -406,9 +429,8 @@ class slot_policy {
   }
 
   [[nodiscard]] bool admit(slot_type candidate, slot_type victim) {
-    const detail::frequency_sketch& sk = shared_sketch_ != nullptr ? *shared_sketch_ : sketch_;
-    const unsigned c = sk.estimate(hash_of(nodes_[candidate].key));
-    const unsigned v = sk.estimate(hash_of(nodes_[victim].key));
+    const unsigned c = sketch_.estimate(hash_of(nodes_[candidate].key));
+    const unsigned v = sketch_.estimate(hash_of(nodes_[victim].key));
     if (c > v) return true;
     if (c <= 5) return false;
     // A warm candidate that loses gets a small random chance, so an attacker
@@ -439,28 +461,41 @@ class slot_policy {
         static_cast<std::size_t>(options_.epoch_factor * static_cast<double>(entries)), 64);
     policy_options shadow_options = options_;
     shadow_options.adaptive = false;
-    // Every shadow sees the same sampled accesses with the same sketch size,
-    // so their sketches would be identical: they share one, incremented
-    // once per sampled access (on the heap, so moving this policy keeps it).
-    shadow_sketch_ = std::make_unique<detail::frequency_sketch>(entries, options_.sample_factor, options_.doorkeeper);
     shadows_.reserve(shadow_count);
     for (const double share : shadow_windows) {
       shadow_options.initial_window = share;
-      shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, shadow_sketch_.get()));
+      shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, entries));
     }
+    pending_ = std::make_unique<std::uint64_t[]>(shadow_batch);
   }
 
-  void shadow_access(std::uint64_t h) {
-    shadow_sketch_->increment(detail::mix64(h));  // the hash the shadows compute for key h
+  // Sampled accesses are queued and replayed through the shadows in
+  // batches, one shadow at a time: a shadow's few KiB then stay in the L1
+  // cache for the whole batch instead of being fetched again on every
+  // sampled access, which made the shadows the largest cost of an average
+  // hit. Each shadow sees its accesses in the same order and counts them in
+  // its own sketch, and a batch ends at every epoch boundary, so the window
+  // sizes chosen are exactly those of replaying each access at once.
+  static constexpr std::size_t shadow_batch = 64;
+
+  MUSICBOT_CACHE_HOT void shadow_access(std::uint64_t h) {
+    pending_[pending_count_++] = h;
+    if (pending_count_ == shadow_batch || sampled_ + pending_count_ >= epoch_) replay_shadows();
+  }
+
+  MUSICBOT_CACHE_NOINLINE void replay_shadows() {
+    const std::size_t n = pending_count_;
+    pending_count_ = 0;
+    std::uint64_t mixed[shadow_batch];
+    for (std::size_t j = 0; j < n; ++j) mixed[j] = detail::mix64(pending_[j]);  // the shadows' hash_of
     for (std::size_t i = 0; i < shadow_count; ++i) {
       auto& shadow = shadows_[i];
-      if (shadow.find(h) != shadow.npos) {
-        ++shadow_hits_[i];
-      } else {
-        shadow.insert(h, [](slot_type) {});
-      }
+      std::size_t hits = 0;
+      for (std::size_t j = 0; j < n; ++j) hits += shadow.shadow_step(pending_[j], mixed[j]) ? 1U : 0U;
+      shadow_hits_[i] += hits;
     }
-    if (++sampled_ < epoch_) return;
+    sampled_ += n;
+    if (sampled_ < epoch_) return;
     sampled_ = 0;
     std::size_t best = 0;
     for (std::size_t i = 0; i < shadow_count; ++i) {
@@ -495,6 +530,7 @@ class slot_policy {
   std::size_t capacity_;
   detail::frequency_sketch sketch_;
   std::vector<node> nodes_;
+  std::vector<link> links_;
   std::vector<slot_type> free_;
   std::vector<index_cell> index_;
   std::size_t index_mask_ = 0;
@@ -503,11 +539,11 @@ class slot_policy {
   std::size_t window_max_ = 1;
   std::size_t protected_max_ = 0;
   double window_target_ = 1.0;
-  detail::frequency_sketch* shared_sketch_ = nullptr;  // a shadow's sketch, owned by its owner
-  std::unique_ptr<detail::frequency_sketch> shadow_sketch_;  // the sketch the shadows share
   using shadow_type = slot_policy<std::uint64_t, no_payload, detail::identity_hash>;
   std::vector<shadow_type> shadows_;
-  std::uint64_t sample_threshold_ = 0;
+  std::uint64_t sample_threshold_ = 0;  // sampled: keys whose hash's high half is below it
+  std::unique_ptr<std::uint64_t[]> pending_;  // sampled accesses not replayed yet
+  std::size_t pending_count_ = 0;
   std::size_t epoch_ = 0;
   std::size_t sampled_ = 0;
   std::size_t shadow_hits_[shadow_count] = {};

@@ -3,10 +3,26 @@
 // frequency estimator behind the TinyLFU admission test. Internal.
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+// The L1 hit path is a handful of small functions; in translation units as
+// large as a typical Asio program GCC stops inlining them (its unit growth
+// budget is spent), which costs several calls per hit. These force it.
+#if defined(__GNUC__)
+#define MUSICBOT_CACHE_HOT [[gnu::always_inline]]
+#define MUSICBOT_CACHE_FLATTEN [[gnu::flatten]]
+#define MUSICBOT_CACHE_COLD [[gnu::noinline, gnu::cold]]
+#define MUSICBOT_CACHE_NOINLINE [[gnu::noinline]]
+#else
+#define MUSICBOT_CACHE_HOT
+#define MUSICBOT_CACHE_FLATTEN
+#define MUSICBOT_CACHE_COLD
+#define MUSICBOT_CACHE_NOINLINE
+#endif
 
 namespace musicbot::cache::detail {
 
@@ -17,6 +33,16 @@ namespace musicbot::cache::detail {
   x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31U);
 }
+
+// The low bit of each of the four counters (see frequency_sketch::shift_of)
+// that the low 8 bits of a hash pick in its word.
+inline constexpr auto counter_low_bits = [] {
+  std::array<std::uint64_t, 256> bits{};
+  for (unsigned b = 0; b < 256; ++b) {
+    for (unsigned row = 0; row < 4; ++row) bits[b] |= std::uint64_t{1} << (16U * row + 4U * ((b >> (2U * row)) & 3U));
+  }
+  return bits;
+}();
 
 // Four rows of 4-bit counters. A key's four counters (one per row) live in
 // one 64-bit word chosen by its hash: row r uses the word's r-th 16-bit
@@ -52,26 +78,22 @@ class frequency_sketch {
   // it, so the doorkeeper is not consulted and the access goes straight to
   // the counters (one memory access instead of two on a cache hit; the
   // estimate grows by one either way).
-  bool increment(std::uint64_t h, bool resident = false) noexcept {
+  MUSICBOT_CACHE_HOT bool increment(std::uint64_t h, bool resident = false) noexcept {
     bool full = true;
     if (doorkeeper_ && !resident && !pass_door(h)) {
       full = false;
     } else {
       // One word holds the key's four counters, one per row, each in its
-      // own 16-bit quarter: one load, a branch-free saturating add, one store.
+      // own 16-bit quarter: one load, a saturating add of all four at once
+      // (SWAR: +1 at the low bit of each counter not yet at 15, so no
+      // carry crosses a counter), one store.
       std::uint64_t& word = table_[word_index(h)];
       const std::uint64_t w = word;
-      std::uint64_t add = 0;
-      unsigned at_max = 0;
-      for (unsigned row = 0; row < rows; ++row) {
-        const unsigned shift = shift_of(h, row);
-        const auto c = static_cast<unsigned>((w >> shift) & 0xFU);
-        add |= std::uint64_t{c < max_count} << shift;
-        at_max += c >= max_count - 1 ? 1U : 0U;
-      }
+      const std::uint64_t low = counter_low_bits[h & 0xFFU];
+      const std::uint64_t add = low & ~at_max(w, low);
       if (add == 0) return true;
       word = w + add;
-      full = at_max == rows;
+      full = at_max(w + add, low) == low;
     }
     if (++additions_ >= sample_size_) {
       age();
@@ -114,17 +136,18 @@ class frequency_sketch {
     return static_cast<std::size_t>(h >> 40U) & word_mask_;
   }
   // Row r's counter: one of the four nibbles of the word's quarter r.
-  [[nodiscard]] static unsigned shift_of(std::uint64_t h, unsigned row) noexcept {
+  [[nodiscard]] static constexpr unsigned shift_of(std::uint64_t h, unsigned row) noexcept {
     return 16U * row + 4U * static_cast<unsigned>((h >> (2U * row)) & 3U);
+  }
+  // Of the counters whose low bits are `low`, those at max_count (as their low bits).
+  [[nodiscard]] static constexpr std::uint64_t at_max(std::uint64_t w, std::uint64_t low) noexcept {
+    return w & (w >> 1U) & (w >> 2U) & (w >> 3U) & low;
   }
   [[nodiscard]] std::uint64_t door_index(std::uint64_t h) const noexcept {
     return (h * 0x9e3779b97f4a7c15ULL >> 20U) & door_mask_;
   }
-  // Out of line: runs once per sample_size increments, keeps increment() small enough to inline.
-#if defined(__GNUC__)
-  [[gnu::noinline, gnu::cold]]
-#endif
-  void age() noexcept {
+  // Out of line: runs once per sample_size increments, keeps increment() small.
+  MUSICBOT_CACHE_COLD void age() noexcept {
     if (++epoch_ == no_epoch) epoch_ = 0;
     for (std::uint64_t& word : table_) word = (word >> 1U) & 0x7777777777777777ULL;
     std::fill(door_.begin(), door_.end(), 0);
