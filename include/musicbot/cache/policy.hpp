@@ -199,11 +199,17 @@ class slot_policy {
     return slot;
   }
 
-  // One access of a shadow cache (a static W-TinyLFU over sampled keys;
-  // `h` is hash_of(key)): counts every access in its own sketch, the
-  // doorkeeper first, then refreshes or inserts the key. True on a hit.
-  bool shadow_step(const Key& key, std::uint64_t h) {
-    sketch_.increment(h);
+  // A shadow: a static W-TinyLFU over sampled keys whose frequency sketch is
+  // shared with the other shadows and incremented by the owner.
+  slot_policy(std::size_t capacity, eviction_policy kind, policy_options options,
+              const detail::frequency_sketch* shared_sketch)
+      : slot_policy(capacity, kind, options, 1) {
+    shared_sketch_ = shared_sketch;
+  }
+
+  // One access of a shadow cache (`h` is hash_of(key)): refreshes or
+  // inserts the key. True on a hit.
+  MUSICBOT_CACHE_HOT bool shadow_step(const Key& key, std::uint64_t h) {
     const slot_type slot = lookup(key, h);
     if (slot != npos) {
       on_hit(slot);
@@ -294,6 +300,19 @@ class slot_policy {
     links_[head].next = s;
     ++count_[r];
   }
+  // Makes `s`, which is in region `r`, its most recent entry.
+  MUSICBOT_CACHE_HOT void to_back(slot_type s, slot_type r) noexcept {
+    const slot_type head = sentinel(r);
+    const slot_type last = links_[head].prev;
+    if (last == s) return;
+    link& n = links_[s];
+    links_[n.prev].next = n.next;
+    links_[n.next].prev = n.prev;
+    n.prev = last;
+    n.next = head;
+    links_[last].next = s;
+    links_[head].prev = s;
+  }
   MUSICBOT_CACHE_HOT void move_to(slot_type s, slot_type r) noexcept {
     unlink(s);
     push_back(s, r);
@@ -323,21 +342,12 @@ class slot_policy {
   }
 
   MUSICBOT_CACHE_HOT void on_hit(slot_type s) {
-    switch (links_[s].where) {
-      case window:
-        move_to(s, window);
-        break;
-      case probation:
-        if (kind_ == eviction_policy::tinylfu) {
-          move_to(s, protect);
-          demote_protected();
-        } else {
-          move_to(s, probation);
-        }
-        break;
-      default:
-        move_to(s, protect);
-        break;
+    const slot_type r = links_[s].where;
+    if (r == probation && kind_ == eviction_policy::tinylfu) {
+      move_to(s, protect);
+      demote_protected();
+    } else {
+      to_back(s, r);
     }
   }
 
@@ -429,8 +439,9 @@ class slot_policy {
   }
 
   [[nodiscard]] bool admit(slot_type candidate, slot_type victim) {
-    const unsigned c = sketch_.estimate(hash_of(nodes_[candidate].key));
-    const unsigned v = sketch_.estimate(hash_of(nodes_[victim].key));
+    const detail::frequency_sketch& sk = shared_sketch_ != nullptr ? *shared_sketch_ : sketch_;
+    const unsigned c = sk.estimate(hash_of(nodes_[candidate].key));
+    const unsigned v = sk.estimate(hash_of(nodes_[victim].key));
     if (c > v) return true;
     if (c <= 5) return false;
     // A warm candidate that loses gets a small random chance, so an attacker
@@ -461,21 +472,22 @@ class slot_policy {
         static_cast<std::size_t>(options_.epoch_factor * static_cast<double>(entries)), 64);
     policy_options shadow_options = options_;
     shadow_options.adaptive = false;
+    // Every shadow sees the same sampled accesses with the same sketch size,
+    // so their sketches would be identical: they share one, incremented
+    // once per sampled access (on the heap, so moving this policy keeps it).
+    shadow_sketch_ = std::make_unique<detail::frequency_sketch>(entries, options_.sample_factor, options_.doorkeeper);
     shadows_.reserve(shadow_count);
     for (const double share : shadow_windows) {
       shadow_options.initial_window = share;
-      shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, entries));
+      shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, shadow_sketch_.get()));
     }
     pending_ = std::make_unique<std::uint64_t[]>(shadow_batch);
   }
 
   // Sampled accesses are queued and replayed through the shadows in
-  // batches, one shadow at a time: a shadow's few KiB then stay in the L1
-  // cache for the whole batch instead of being fetched again on every
-  // sampled access, which made the shadows the largest cost of an average
-  // hit. Each shadow sees its accesses in the same order and counts them in
-  // its own sketch, and a batch ends at every epoch boundary, so the window
-  // sizes chosen are exactly those of replaying each access at once.
+  // batches, out of the hit path's code. A batch ends at every epoch
+  // boundary, so the window sizes chosen are exactly those of replaying
+  // each access at once.
   static constexpr std::size_t shadow_batch = 64;
 
   MUSICBOT_CACHE_HOT void shadow_access(std::uint64_t h) {
@@ -486,13 +498,11 @@ class slot_policy {
   MUSICBOT_CACHE_NOINLINE void replay_shadows() {
     const std::size_t n = pending_count_;
     pending_count_ = 0;
-    std::uint64_t mixed[shadow_batch];
-    for (std::size_t j = 0; j < n; ++j) mixed[j] = detail::mix64(pending_[j]);  // the shadows' hash_of
-    for (std::size_t i = 0; i < shadow_count; ++i) {
-      auto& shadow = shadows_[i];
-      std::size_t hits = 0;
-      for (std::size_t j = 0; j < n; ++j) hits += shadow.shadow_step(pending_[j], mixed[j]) ? 1U : 0U;
-      shadow_hits_[i] += hits;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::uint64_t key = pending_[j];
+      const std::uint64_t mixed = detail::mix64(key);  // the shadows' hash_of(key)
+      shadow_sketch_->increment(mixed);
+      for (std::size_t i = 0; i < shadow_count; ++i) shadow_hits_[i] += shadows_[i].shadow_step(key, mixed) ? 1U : 0U;
     }
     sampled_ += n;
     if (sampled_ < epoch_) return;
@@ -541,6 +551,8 @@ class slot_policy {
   double window_target_ = 1.0;
   using shadow_type = slot_policy<std::uint64_t, no_payload, detail::identity_hash>;
   std::vector<shadow_type> shadows_;
+  const detail::frequency_sketch* shared_sketch_ = nullptr;  // a shadow's sketch, owned by its owner
+  std::unique_ptr<detail::frequency_sketch> shadow_sketch_;  // the sketch the shadows share
   std::uint64_t sample_threshold_ = 0;  // sampled: keys whose hash's high half is below it
   std::unique_ptr<std::uint64_t[]> pending_;  // sampled accesses not replayed yet
   std::size_t pending_count_ = 0;
