@@ -397,16 +397,28 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       }
     } else {
       if (players.size() >= options.max_players) co_return std::pair{make_error_code(error::invalid_value), player{}};
-      target = best(std::nullopt);
+      // The player's creation may already be in flight (a voice update while
+      // the first track is being set, or the other way round): send this one
+      // to the same node, or the two updates create the player on two nodes.
+      if (const auto c = creating_on.find(guild); c != creating_on.end()) target = find(c->second);
+      if (target == nullptr || target->session_id().empty() || target->state() != node_state::connected) {
+        target = best(std::nullopt);
+      }
     }
     if (target == nullptr) co_return std::pair{make_error_code(error::no_node_available), player{}};
     const std::string node_name = target->name();
     const bool creating = players.count(guild) == 0;
-    if (creating) ++creations[guild];
+    if (creating) {
+      ++creations[guild];
+      creating_on[guild] = node_name;
+    }
     auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
                                                                asio::as_tuple(asio::use_awaitable));
     if (creating) {
-      if (--creations[guild] == 0) creations.erase(guild);
+      if (--creations[guild] == 0) {
+        creations.erase(guild);
+        creating_on.erase(guild);
+      }
       if (cancelled.erase(guild) > 0) {  // destroyed while being created
         if (!ec) {
           if (node* n = find(node_name)) n->rest().async_destroy_player(n->session_id(), guild, asio::detached);
@@ -575,6 +587,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
   std::unordered_map<std::string, std::size_t> players_on;  // per node name (configured: bounded)
   std::unordered_map<std::string, int> creations;  // guilds whose first update is in flight
   std::set<std::string, std::less<>> cancelled;     // ... and destroyed meanwhile
+  std::unordered_map<std::string, std::string> creating_on;  // ... and the node it is created on
   voice_bridge bridge;
   node_pool::event_handler on_event;
   node_pool::moved_handler on_moved;

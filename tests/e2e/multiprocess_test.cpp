@@ -26,14 +26,12 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -68,22 +66,6 @@ std::vector<musicbot::lavalink::track> catalog() {
     out.push_back(musicbot::testing::make_track(title, "Kite Theory", std::chrono::minutes(10), "mp" + std::to_string(n++)));
   }
   return out;
-}
-
-// The bot processes must not inherit this process's descriptors: a fake
-// node's listening socket kept open in a bot would go on completing TCP
-// handshakes after the node is stopped, so reconnects would hang until
-// their timeout instead of being refused. (child_process does not close
-// descriptors before exec.)
-void close_descriptors_on_exec() {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    const auto name = entry.path().filename().string();
-    const int fd = std::atoi(name.c_str());
-    if (fd <= STDERR_FILENO) continue;
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-  }
 }
 
 std::string option(const std::string& name, int type, const std::string& value_json) {
@@ -179,7 +161,6 @@ class deployment : public ::testing::Test {
     f.close();
     const auto log = dir_.path() + "/bot" + std::to_string(index) + ".log";
     if (bots_.size() <= static_cast<std::size_t>(index)) bots_.resize(static_cast<std::size_t>(index) + 1);
-    close_descriptors_on_exec();
     bots_[static_cast<std::size_t>(index)] =
         std::make_unique<musicbot_test::child_process>(std::vector<std::string>{MUSICBOT_BOT_EXECUTABLE, "--config", path}, log);
     logs_.push_back(log);

@@ -468,3 +468,52 @@ TEST(lavalink_client, destroy_while_the_first_update_is_in_flight) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two updates that both create a guild's player (the first track and the
+// voice connection, sent concurrently) must create it on one node, even when
+// the best node changes between them: otherwise the track plays on one node
+// and the voice connection sits on the other.
+TEST(lavalink_client, concurrent_creations_of_one_player_share_a_node) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.fake();
+  auto pool = h.pool();
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
+  ll::node_stats loaded;
+  loaded.cpu.system_load = 0.9;
+  ll::node_stats idle;
+  idle.cpu.system_load = 0.05;
+  a->set_stats(idle);
+  b->set_stats(loaded);
+  ASSERT_TRUE(h.run_until([&] { return na.stats() && nb.stats() && nb.stats()->cpu.system_load > 0.8; }));
+  ASSERT_EQ(pool->best_node(), &na);
+
+  a->delay_rest(1500ms);
+  std::optional<boost::system::error_code> first;
+  pool->async_update_player("7", play(rick), [&](boost::system::error_code ec, ll::player) { first = ec; });
+  // While the creation is in flight, b becomes the better node.
+  a->set_stats(loaded);
+  b->set_stats(idle);
+  ASSERT_TRUE(h.run_until([&] { return na.stats()->cpu.system_load > 0.8 && nb.stats()->cpu.system_load < 0.1; }));
+  ASSERT_EQ(pool->best_node(), &nb);
+  ASSERT_FALSE(first.has_value()) << "the first update finished before the second started";
+  ll::player_update volume;
+  volume.volume = 40;
+  std::optional<boost::system::error_code> second;
+  pool->async_update_player("7", volume, [&](boost::system::error_code ec, ll::player) { second = ec; });
+
+  ASSERT_TRUE(h.run_until([&] { return first.has_value() && second.has_value(); }, 5s));
+  EXPECT_FALSE(*first);
+  EXPECT_FALSE(*second);
+  ASSERT_TRUE(pool->player("7").has_value());
+  EXPECT_EQ(pool->player("7")->node, "a");
+  EXPECT_EQ(a->player_count(), 1U);
+  EXPECT_EQ(b->player_count(), 0U);
+}
+
+}  // namespace

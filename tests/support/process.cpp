@@ -84,6 +84,7 @@ int run_command(const std::vector<std::string>& argv, bool quiet) {
       ::dup2(devnull, STDOUT_FILENO);
       ::dup2(devnull, STDERR_FILENO);
     }
+    ::close_range(STDERR_FILENO + 1, ~0U, 0);  // as in child_process below
     auto args = to_argv(argv);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -126,6 +127,10 @@ child_process::child_process(const std::vector<std::string>& argv, const std::st
       }
     }
     ::setpgid(0, 0);
+    // The child inherits no descriptor of the test beyond stdio: a fake
+    // server's listening socket held open by a child would go on accepting
+    // connections after the test stopped the fake.
+    ::close_range(STDERR_FILENO + 1, ~0U, 0);
     auto args = to_argv(argv);
     ::execv(args[0], args.data());
     ::_exit(127);
