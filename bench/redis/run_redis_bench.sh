@@ -83,8 +83,9 @@ rb() {
   redis-benchmark -p "$port" -n "$n" --csv "$@" 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"'
 }
 
-# The limiter's script, for redis-benchmark (one decision per EVALSHA).
-gcra=$(sed -n '/R"lua(/,/)lua"/p' "$root/src/redis/rate_limiter.cpp" | sed '1d;$d')
+# The limiter's one-scope script (the first in the source), for
+# redis-benchmark (one decision per EVALSHA).
+gcra=$(awk '/R"lua\(/ { on = 1; next } on && /\)lua"/ { exit } on' "$root/src/redis/rate_limiter.cpp")
 gcra_sha=$(cli script load "$gcra")
 noop_sha=$(cli script load "return 1")
 
