@@ -298,6 +298,34 @@ TEST_F(LayeredCache, RefreshAheadReloadsHotKeysInTheBackground) {
   EXPECT_EQ(*cache.find(4), "4#1");
 }
 
+TEST_F(LayeredCache, FindPastTheRefreshPointServesTheFreshValueWithoutReloading) {
+  cache_type cache(ioc.get_executor(), options(), clock);
+  scripted_loader loader;
+  entry_options opt;
+  opt.ttl = 10s;
+  opt.refresh_ahead = 0.5;
+  get(cache, 5, loader, opt);
+  drain();
+  clock.advance(7s);  // past the refresh point, before the TTL
+  ASSERT_NE(cache.find(5), nullptr);
+  EXPECT_EQ(*cache.find(5), "5#0");
+  drain();
+  EXPECT_EQ(loader.s->calls, 1);  // find() never loads
+  EXPECT_EQ(cache.stats().refreshes, 0U);
+  auto a = get(cache, 5, loader, opt);  // the first get_or_load past it refreshes once
+  auto b = get(cache, 5, loader, opt);
+  drain();
+  EXPECT_EQ(a->text(), "5#0");
+  EXPECT_EQ(b->text(), "5#0");
+  EXPECT_EQ(cache.stats().refreshes, 1U);
+  EXPECT_EQ(loader.s->calls, 2);
+  clock.advance(4s);  // past the first TTL: the refreshed value
+  ASSERT_NE(cache.find(5), nullptr);
+  EXPECT_EQ(*cache.find(5), "5#1");
+  clock.advance(7s);  // past the refreshed TTL too (no refresh-ahead without a get)
+  EXPECT_EQ(cache.find(5), nullptr);
+}
+
 TEST_F(LayeredCache, L2IsSharedBetweenCaches) {
   auto l2 = std::make_shared<musicbot::cache::memory_l2_store>();
   auto o = options();

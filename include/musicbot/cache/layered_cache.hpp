@@ -82,17 +82,21 @@ namespace detail {
 inline constexpr char l2_not_found_bytes[] = "\0musicbot.cache:not-found\0";
 inline constexpr std::string_view l2_not_found{l2_not_found_bytes, sizeof l2_not_found_bytes - 1};
 
-// What a hit needs, stored in the policy node next to the key.
+// What a hit needs, stored in the policy node next to the key (with an
+// 8-byte key the node is 32 bytes: two per cache line, none straddling).
 template <class Value, class TimePoint>
 struct l1_hot {
   std::shared_ptr<const Value> value;  // null: a cached "not found"
-  TimePoint fresh_until{};
-  TimePoint refresh_at = TimePoint::max();
+  // Before this instant the entry is fresh and no refresh is due:
+  // min(fresh_until, refresh_at). At or after it, the cold entry decides.
+  TimePoint quiet_until{};
 };
 
-// What only misses, stores and invalidations need.
+// What only misses, stores, refreshes and invalidations need.
 template <class TimePoint>
 struct l1_cold {
+  TimePoint fresh_until{};
+  TimePoint refresh_at = TimePoint::max();
   TimePoint stale_until{};
   std::vector<std::string> tags;
 };
@@ -148,7 +152,8 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     const auto slot = policy_.find(key);
     if (slot != policy_.npos) {
       const auto& e = policy_.payload(slot);
-      if (clock_.now() < e.fresh_until && e.value) {
+      const auto now = clock_.now();
+      if (e.value && (now < e.quiet_until || now < cold_[slot].fresh_until)) {
         ++stats_.l1_hits;
         emit(layer::l1, event::hit);
         return e.value;
@@ -265,7 +270,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     const auto slot = policy_.find(key);
     if (slot != policy_.npos) {
       hot_entry& e = policy_.payload(slot);
-      if (now < e.fresh_until) {
+      if (now < e.quiet_until || now < cold_[slot].fresh_until) {
         known = true;
         ++stats_.l1_hits;
         if (!e.value) {
@@ -273,12 +278,7 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
           return {error::not_found, nullptr};
         }
         emit(layer::l1, event::hit);
-        if (now >= e.refresh_at && !flights_.contains(key) && flights_.size() < options_.max_loads_in_flight) {
-          e.refresh_at = time_point::max();
-          ++stats_.refreshes;
-          emit(layer::l1, event::refresh);
-          start_flight(key, loader, opt, e.value);
-        }
+        if (now >= e.quiet_until) maybe_refresh(key, slot, now, loader, opt);
         return {{}, e.value};
       }
       if (e.value && now < cold_[slot].stale_until) stale = e.value;
@@ -286,6 +286,19 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     ++stats_.l1_misses;
     emit(layer::l1, event::miss);
     return {};
+  }
+
+  // A fresh hit past its quiet time: starts the refresh-ahead load if it is due.
+  template <class Loader>
+  void maybe_refresh(const Key& key, slot_type slot, time_point now, const Loader& loader, const entry_options& opt) {
+    cold_entry& c = cold_[slot];
+    if (now < c.refresh_at || flights_.contains(key) || flights_.size() >= options_.max_loads_in_flight) return;
+    c.refresh_at = time_point::max();
+    hot_entry& e = policy_.payload(slot);
+    e.quiet_until = c.fresh_until;
+    ++stats_.refreshes;
+    emit(layer::l1, event::refresh);
+    start_flight(key, loader, opt, e.value);
   }
 
   template <class Loader>
@@ -561,13 +574,14 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     if (l2_ttl) ttl = std::min(ttl, std::chrono::duration_cast<typename Clock::duration>(*l2_ttl));
     const slot_type slot = l1_slot(key);
     hot_entry& e = policy_.payload(slot);
+    cold_entry& c = cold_[slot];
     e.value = std::move(v);
-    e.fresh_until = now + ttl;
-    e.refresh_at = opt.refresh_ahead > 0
+    c.fresh_until = now + ttl;
+    c.refresh_at = opt.refresh_ahead > 0
                        ? now + std::chrono::duration_cast<typename Clock::duration>(ttl * opt.refresh_ahead)
                        : time_point::max();
-    cold_[slot].stale_until =
-        e.fresh_until + std::chrono::duration_cast<typename Clock::duration>(opt.max_stale);
+    e.quiet_until = std::min(c.fresh_until, c.refresh_at);
+    c.stale_until = c.fresh_until + std::chrono::duration_cast<typename Clock::duration>(opt.max_stale);
     tag(key, slot, opt.tags);
   }
 
@@ -576,10 +590,12 @@ class cache_core : public std::enable_shared_from_this<cache_core<Key, Value, Cl
     if (l2_ttl) ttl = std::min(ttl, std::chrono::duration_cast<typename Clock::duration>(*l2_ttl));
     const slot_type slot = l1_slot(key);
     hot_entry& e = policy_.payload(slot);
+    cold_entry& c = cold_[slot];
     e.value = nullptr;
-    e.fresh_until = clock_.now() + ttl;
-    e.refresh_at = time_point::max();
-    cold_[slot].stale_until = e.fresh_until;
+    c.fresh_until = clock_.now() + ttl;
+    c.refresh_at = time_point::max();
+    e.quiet_until = c.fresh_until;
+    c.stale_until = c.fresh_until;
   }
 
   static constexpr std::size_t max_tags_per_entry = 8;

@@ -252,10 +252,17 @@ class slot_policy {
   }
 
   // A slot's key and payload: what a lookup and a hit read.
-  struct node {
+  struct plain_node {
     Key key{};
     [[no_unique_address]] Payload payload{};
   };
+  // A node of 16, 32 or 64 bytes is aligned to its size, so none straddles
+  // two cache lines (a hit then reads one line for it).
+  static constexpr std::size_t node_align =
+      std::has_single_bit(sizeof(plain_node)) && sizeof(plain_node) >= 16 && sizeof(plain_node) <= 64
+          ? sizeof(plain_node)
+          : alignof(plain_node);
+  struct alignas(node_align) node : plain_node {};
   // A slot's place in its region's recency list, in an array of its own:
   // moving an entry writes its two neighbours' links, and in this small
   // dense array (16 bytes a slot, 4 per cache line) they are far more
