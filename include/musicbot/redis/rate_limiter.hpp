@@ -124,7 +124,7 @@ class rate_limiter_observer {
 /// the epoch hashes' names from `TIME` and declares the scopes' base names
 /// as its keys; with a hash tag in the prefix (`{mybot}:rl`) all of them are
 /// in one Redis Cluster slot, so a batch runs on one node (without one,
-/// a batch's keys may span slots, which Redis Cluster refuses).
+/// they span slots, which Redis Cluster refuses).
 ///
 /// **Batching**: decisions requested in the same turn of the event loop are
 /// sent together, up to 128 per EVALSHA (the script decides them one after
