@@ -338,10 +338,10 @@ class slot_policy {
   // them out raised the hit ratio on every trace we replay (docs/BENCHMARKS.md)
   // and takes the sketch off the most common hit path.
   //
-  // A resident key whose counters were
-  // saturated in the current sketch epoch skips the sketch: the increment
-  // would change nothing (exact, not sampled), and the hottest keys — most
-  // hits — then touch only their node.
+  // A resident key whose counters were saturated in the current sketch
+  // epoch skips the sketch: the increment would change nothing (exact, not
+  // sampled), and the hottest window and probation keys then touch only
+  // their own entry.
   MUSICBOT_CACHE_HOT void record(slot_type slot, std::uint64_t h) {
     if (slot != npos && links_[slot].saturated == sketch_.epoch()) return;
     const bool full = sketch_.increment(h, slot != npos);
