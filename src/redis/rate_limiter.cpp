@@ -1,4 +1,5 @@
-// redis::distributed_rate_limiter: GCRA in one Lua script, local fallback.
+// redis::distributed_rate_limiter: GCRA in Lua (one script call per batch of
+// decisions, TATs in time-partitioned hashes), local fallback.
 #include <musicbot/redis/rate_limiter.hpp>
 
 #include "tracing.hpp"
