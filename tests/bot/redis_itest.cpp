@@ -68,7 +68,7 @@ TEST(BotRedisLimits, TwoProcessesShareOneQuotaAndFailClosed) {
   EXPECT_EQ(fourth.scope, "user");
   EXPECT_GT(fourth.retry_after, 0ns);
   EXPECT_TRUE(in_b(1, 7, "queue").allowed);  // per command
-  EXPECT_FALSE(server.command({"KEYS", "musicbot:rl:*"}).empty());
+  EXPECT_NE(server.command({"KEYS", "musicbot:rl:*"}), "*0\r\n");  // the limiter state lives in Redis
 
   // Redis gone: decisions come from the local fallback (3 × 0.5 / 2 → 1 per
   // process), never an unconditional allow.
@@ -93,18 +93,18 @@ TEST(BotRedis, SettingsGoThroughTheSharedCacheAndSetDropsThem) {
   const std::string key = "musicbot:guild_settings:" + std::to_string(g);
   const auto show = R"({"name":"show","type":1,"options":[]})";
   EXPECT_NE(f.reply_text(f.command(g, 11, "settings", {show})).find("default volume 100%"), std::string::npos);
-  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}).find('1') != std::string::npos; }));
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}) == ":1\r\n"; }));
   EXPECT_NE(server.command({"GET", key}).find(R"("volume":100)"), std::string::npos);
 
   const auto set = R"({"name":"set","type":1,"options":[)" + option_json("default_volume", 4, "60") + "]}";
   EXPECT_EQ(f.reply_text(f.command(g, 12, "settings", {set}, manage_guild)), "Settings saved.");
-  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}).find('0') != std::string::npos; }));
+  ASSERT_TRUE(musicbot_test::run_until(f.ioc, [&] { return server.command({"EXISTS", key}) == ":0\r\n"; }));
   EXPECT_NE(f.reply_text(f.command(g, 13, "settings", {show})).find("default volume 60%"), std::string::npos);
 
   // Command limits are decided in Redis: the third /settings of one user is refused.
   f.reply_text(f.command(g, 13, "settings", {show}));
   EXPECT_EQ(f.reply_text(f.command(g, 13, "settings", {show})).rfind("Slow down", 0), 0U);
-  EXPECT_FALSE(server.command({"KEYS", "musicbot:rl:*"}).empty());
+  EXPECT_NE(server.command({"KEYS", "musicbot:rl:*"}), "*0\r\n");  // the limiter state lives in Redis
 }
 
 // Two bot "processes" (two music_bot instances, each with its own Redis
