@@ -123,6 +123,17 @@ TEST(CachePolicy, WindowGrowsOnRecencyAndShrinksOnFrequency) {
     if (p.find(k) == policy::npos) p.insert(k, [](policy::slot_type) {});
   }
   EXPECT_GE(p.window_capacity(), size / 2);
+  // Hits only queue their shadow samples (the ring fills and then drops
+  // them): a long run of hits leaves the window where it was, and the
+  // misses after it still adapt it.
+  const std::size_t window_before = p.window_capacity();
+  std::vector<std::uint64_t> resident;
+  for (std::uint64_t k = 0; k < 25000 / 8 + 1; ++k) {
+    if (p.peek(k) != policy::npos) resident.push_back(k);
+  }
+  ASSERT_EQ(resident.size(), size);
+  for (std::size_t i = 0; i < 100000; ++i) ASSERT_NE(p.find(resident[i % resident.size()]), policy::npos);
+  EXPECT_EQ(p.window_capacity(), window_before);
   // Frequency: a loop slightly larger than the cache, where LRU gets nothing.
   for (std::uint64_t t = 0; t < 40000; ++t) {
     const std::uint64_t k = 10000000 + t % 360;

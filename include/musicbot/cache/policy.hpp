@@ -130,8 +130,14 @@ class slot_policy {
     if (kind_ == eviction_policy::tinylfu) {
       // A hit in the protected segment is not counted (see record()).
       if (slot == npos || links_[slot].where != protect) record(slot, h);
-      // sample_threshold_ is 0 without shadows.
-      if ((h >> 32U) < sample_threshold_) [[unlikely]] shadow_access(h);
+      // sample_threshold_ is 0 without shadows. A hit only queues its
+      // sample; a miss replays the queue (see shadow_miss()).
+      const bool sampled = (h >> 32U) < sample_threshold_;
+      if (slot == npos) {
+        if (sampled || pending_count_ != 0) shadow_miss(h, sampled);
+      } else if (sampled && pending_count_ <= pending_mask_) [[unlikely]] {
+        pending_[(pending_head_ + pending_count_++) & pending_mask_] = h;
+      }
     }
     if (slot != npos) on_hit(slot);
     return slot;
@@ -488,31 +494,48 @@ class slot_policy {
       shadow_options.initial_window = share;
       shadows_.push_back(shadow_type(entries, eviction_policy::tinylfu, shadow_options, shadow_sketch_.get()));
     }
-    pending_ = std::make_unique<std::uint64_t[]>(shadow_batch);
+    const std::size_t ring = std::bit_ceil(4 * entries);
+    pending_ = std::make_unique<std::uint64_t[]>(ring);
+    pending_mask_ = ring - 1;
   }
 
-  // Sampled accesses are queued and replayed through the shadows in
-  // batches, out of the hit path's code. A batch ends at every epoch
-  // boundary, so the window sizes chosen are exactly those of replaying
-  // each access at once.
-  static constexpr std::size_t shadow_batch = 64;
+  // Sampled accesses are queued and replayed through the shadows on later
+  // misses, so a hit does no shadow work beyond queueing its key's hash.
+  // The window only matters when a key is inserted, which follows a miss,
+  // so adapting it there decides at the point where the decision is used.
+  // The queue (a ring of 4 × shadow_entries) holds the samples of a long
+  // run of hits — e.g. a loop slightly larger than the cache, where a
+  // whole pass hits — and each miss replays at most shadow_replay of them
+  // in order, so a miss's cost stays bounded. A hit that finds the ring
+  // full drops its sample: only a cache with almost no misses gets there,
+  // and such a cache admits (almost) nothing, so its window does not matter.
+  static constexpr std::size_t shadow_replay = 256;
 
-  MUSICBOT_CACHE_HOT void shadow_access(std::uint64_t h) {
-    pending_[pending_count_++] = h;
-    if (pending_count_ == shadow_batch || sampled_ + pending_count_ >= epoch_) replay_shadows();
+  // A miss: queues its own sample and replays the oldest queued ones (at
+  // most shadow_replay in all).
+  MUSICBOT_CACHE_NOINLINE void shadow_miss(std::uint64_t h, bool sampled) {
+    const bool full = pending_count_ > pending_mask_;
+    if (full) replay_shadows();
+    if (sampled) pending_[(pending_head_ + pending_count_++) & pending_mask_] = h;
+    if (!full) replay_shadows();
   }
 
-  MUSICBOT_CACHE_NOINLINE void replay_shadows() {
-    const std::size_t n = pending_count_;
-    pending_count_ = 0;
+  void replay_shadows() {
+    const std::size_t n = std::min(pending_count_, shadow_replay);
     for (std::size_t j = 0; j < n; ++j) {
-      const std::uint64_t key = pending_[j];
+      const std::uint64_t key = pending_[pending_head_];
+      pending_head_ = (pending_head_ + 1) & pending_mask_;
       const std::uint64_t mixed = detail::mix64(key);  // the shadows' hash_of(key)
       shadow_sketch_->increment(mixed);
       for (std::size_t i = 0; i < shadow_count; ++i) shadow_hits_[i] += shadows_[i].shadow_step(key, mixed) ? 1U : 0U;
+      if (++sampled_ == epoch_) end_epoch();
     }
-    sampled_ += n;
-    if (sampled_ < epoch_) return;
+    pending_count_ -= n;
+  }
+
+  // Folds the epoch's shadow hit counts into the scores and gives the real
+  // window the share of the best shadow.
+  void end_epoch() {
     sampled_ = 0;
     std::size_t best = 0;
     for (std::size_t i = 0; i < shadow_count; ++i) {
@@ -561,7 +584,9 @@ class slot_policy {
   const detail::frequency_sketch* shared_sketch_ = nullptr;  // a shadow's sketch, owned by its owner
   std::unique_ptr<detail::frequency_sketch> shadow_sketch_;  // the sketch the shadows share
   std::uint64_t sample_threshold_ = 0;  // sampled: keys whose hash's high half is below it
-  std::unique_ptr<std::uint64_t[]> pending_;  // sampled accesses not replayed yet
+  std::unique_ptr<std::uint64_t[]> pending_;  // ring of sampled accesses not replayed yet
+  std::size_t pending_mask_ = 0;  // ring size - 1 (0 without shadows: nothing is queued)
+  std::size_t pending_head_ = 0;
   std::size_t pending_count_ = 0;
   std::size_t epoch_ = 0;
   std::size_t sampled_ = 0;
