@@ -393,11 +393,6 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
   voice_presence presence;
   std::unordered_map<std::uint64_t, std::uint64_t> bot_channel;  // guild -> channel (bounded by guilds seen)
   std::unordered_map<std::uint64_t, std::uint64_t> rejoin;       // saved channels to rejoin when their guild arrives
-  struct voice_hold {
-    std::uint32_t plays = 0;                     // /play commands joining voice, still loading
-    std::optional<discord::voice_update> held;   // the connection, once Discord sent it
-  };
-  std::unordered_map<std::uint64_t, voice_hold> voice_holds;    // see hold_voice (bounded by max_tracked_guilds)
   bool accepting = false;
   bool stopping = false;
   bot_stats stats;
@@ -749,34 +744,9 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
       if (known != *u.channel_id && !stopping) save_voice_channel(u.guild_id, *u.channel_id);  // joined or moved
       known = *u.channel_id;
     }
-    if (const auto h = voice_holds.find(u.guild_id); h != voice_holds.end()) {
-      if (u.what == discord::voice_update::kind::ready) {
-        h->second.held = u;  // handed to Lavalink when the /play that joined has its player
-        return;
-      }
-      h->second.held.reset();  // a later change supersedes the held connection
-    }
-    forward_voice(u);
-  }
-
-  // A /play that makes the bot join voice holds the guild's voice connection
-  // back until the track's player exists (release_voice): a voice update
-  // and a track update that both create the guild's player could otherwise
-  // be placed on different Lavalink nodes (the pool picks a node for each
-  // creation), leaving the track on one node and the voice on the other.
-  void hold_voice(std::uint64_t guild) {
-    if (voice_holds.size() >= max_tracked_guilds && !voice_holds.contains(guild)) return;
-    ++voice_holds[guild].plays;
-  }
-  void release_voice(std::uint64_t guild) {
-    const auto h = voice_holds.find(guild);
-    if (h == voice_holds.end() || --h->second.plays > 0) return;
-    auto held = std::move(h->second.held);
-    voice_holds.erase(h);
-    if (held) forward_voice(*held);
-  }
-
-  void forward_voice(const discord::voice_update& u) {
+    // The voice connection goes to Lavalink at once, even while a /play
+    // that joined is still loading its track: the node pool creates a
+    // guild's player on one node however its creating updates interleave.
     const auto guild = std::to_string(u.guild_id);
     const auto bot_user = std::to_string(config.discord.application_id);
     switch (u.what) {
@@ -912,16 +882,13 @@ struct music_bot::impl : std::enable_shared_from_this<impl> {
         return reply(call, text("Join a voice channel first.", true), "rejected");
       }
       const auto q = string_option(i, "query").value_or("");
-      const bool joining = !bot_channel.contains(guild);
-      if (joining) {
-        hold_voice(guild);
+      if (!bot_channel.contains(guild)) {
         shards->async_update_voice_state(guild, member_channel, false, true, [self, call](error_code ec) {
           const trace::context_scope scope(call->trace);
           if (ec) self->log->warn("joining voice: {}", ec.message());
         });
       }
-      sessions->async_play(guild, i.user_id, q, [self, call, guild, joining](error_code ec, music::play_outcome o) {
-        if (joining) self->release_voice(guild);
+      sessions->async_play(guild, i.user_id, q, [self, call](error_code ec, music::play_outcome o) {
         std::string msg;
         if (!ec) {
           if (!o.playlist_name.empty()) {
