@@ -17,32 +17,10 @@ old=${1:?usage: ab_redis_bench.sh <old bench binary> <new bench binary> [rounds]
 new=${2:?usage: ab_redis_bench.sh <old bench binary> <new bench binary> [rounds]}
 rounds=${3:-3}
 min_time=${AB_MIN_TIME:-1}
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "ab_redis_bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
 for b in "$old" "$new"; do [ -x "$b" ] || { echo "ab_redis_bench: no benchmark binary at $b" >&2; exit 1; }; done
 
-dir=$(mktemp -d /tmp/musicbot-redis-ab-XXXXXX)
-port=""
-cleanup() {
-  if [ -n "$port" ]; then redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-for _ in $(seq 1 20); do
-  candidate=$((20000 + RANDOM % 30000))
-  if ! redis-cli -p "$candidate" ping >/dev/null 2>&1 &&
-     redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-       --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"; then
-    for _ in $(seq 1 100); do
-      if redis-cli -p "$candidate" ping 2>/dev/null | grep -q PONG; then port=$candidate; break; fi
-      sleep 0.05
-    done
-    [ -n "$port" ] && break
-  fi
-done
-[ -n "$port" ] || { echo "ab_redis_bench: could not start redis-server" >&2; exit 1; }
-export MUSICBOT_REDIS_URL="redis://127.0.0.1:$port/0"
+. "$(cd "$(dirname "$0")" && pwd)/throwaway_redis.sh"
+start_throwaway_redis ab_redis_bench
 echo "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port, $(nproc) CPUs"
 
 # items_per_second of one benchmark of one binary.

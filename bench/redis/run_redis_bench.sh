@@ -32,40 +32,14 @@ requests=${REDIS_BENCH_REQUESTS:-200000}
 min_time=${REDIS_BENCH_MIN_TIME:-0.5}
 rounds=${REDIS_BENCH_ROUNDS:-3}
 
-for tool in redis-server redis-benchmark redis-cli; do
-  command -v "$tool" >/dev/null || { echo "run_redis_bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
 [ -x "$bench" ] || { echo "run_redis_bench: no benchmark binary at $bench" >&2; exit 1; }
 
-dir=$(mktemp -d /tmp/musicbot-redis-bench-XXXXXX)
-port=""
-cleanup() {
-  if [ -n "$port" ]; then redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; fi
-  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# A free port: try a few random ones.
-for _ in $(seq 1 20); do
-  candidate=$((20000 + RANDOM % 30000))
-  if ! redis-cli -p "$candidate" ping >/dev/null 2>&1; then
-    if redis-server --port "$candidate" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-         --maxclients 2000 --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"; then
-      for _ in $(seq 1 100); do
-        if redis-cli -p "$candidate" ping 2>/dev/null | grep -q PONG; then port=$candidate; break; fi
-        sleep 0.05
-      done
-      [ -n "$port" ] && break
-    fi
-  fi
-done
-[ -n "$port" ] || { echo "run_redis_bench: could not start redis-server" >&2; exit 1; }
+. "$here/throwaway_redis.sh"
+start_throwaway_redis run_redis_bench --maxclients 2000
 cli() { redis-cli -p "$port" "$@"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port, $(nproc) CPUs, load $(load)"
 echo "(a shared, noisy machine: compare the ratios of one row, not absolutes)"
-export MUSICBOT_REDIS_URL="redis://127.0.0.1:$port/0"
 
 # Runs one of our benchmarks; prints items_per_second.
 ours() {
