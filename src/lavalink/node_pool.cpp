@@ -268,8 +268,32 @@ std::size_t node::reconnects() const noexcept { return impl_->reconnects; }
 
 namespace detail {
 
+// Which update last wrote each part of a player_record, by the pool-wide
+// number given to every player PATCH when it is sent (0: nothing written,
+// or only seen in a reply). The REST client uses several connections, so
+// replies of concurrent updates of one guild can arrive in any order; the
+// numbers keep a late reply from undoing what a later-sent update wrote.
+struct written_by {
+  std::uint64_t node = 0;
+  std::uint64_t track = 0;
+  std::uint64_t position = 0;  // seeks, track changes, pause/resume (the extrapolation restarts)
+  std::uint64_t end_time = 0;
+  std::uint64_t paused = 0;
+  std::uint64_t volume = 0;
+  std::uint64_t filters = 0;
+  std::uint64_t voice = 0;
+};
+
+// What a reply to a player update stands for (see pool_impl::apply()).
+enum class reply_scope {
+  partial,  // only the fields its update carried
+  created,  // the record is new: the reply describes the whole player
+  full,     // the update was a full_update() (move, rebuild): every field
+};
+
 struct player_record {
   std::string node;
+  written_by stamps;
   std::optional<track> current;
   std::int64_t position_ms = 0;
   clock_type::time_point position_at = clock_type::now();
@@ -360,22 +384,57 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     return u;
   }
 
-  static void apply(player_record& r, const player_update& u, const player& p) {
-    r.current = p.track;
-    r.position_ms = u.position_ms ? *u.position_ms : (p.track ? p.state.position_ms : 0);
-    r.position_at = clock_type::now();
-    if (u.end_time_ms.has_value()) r.end_time_ms = *u.end_time_ms;
-    if (u.end_time_ms.is_null()) r.end_time_ms.reset();
-    r.paused = p.paused;
-    r.volume = p.volume;
-    r.filter_set = p.filters;
-    if (u.voice) r.voice = u.voice;
+  // Copies the reply `p` of update `u` (sent as number `seq`) into the
+  // record. A reply reflects every update the node applied before it, in an
+  // order the pool cannot see, so it is trusted only for the fields its own
+  // update carried (the rest of the record is newer or as new: other
+  // updates and the node's events keep it), and only where no update sent
+  // after it has written since. When the record is created by this reply,
+  // the fields the update did not carry are taken too, marked 0 so that any
+  // update's own value still replaces them.
+  static void apply(player_record& r, const player_update& u, const player& p, std::uint64_t seq,
+                    reply_scope scope) {
+    auto take = [&](std::uint64_t& stamp, bool carried) {
+      std::uint64_t by = seq;
+      if (!carried && scope != reply_scope::full) {
+        if (scope == reply_scope::partial) return false;
+        by = 0;
+      }
+      if (stamp > by) return false;
+      stamp = by;
+      return true;
+    };
+    if (take(r.stamps.track, u.track.has_value())) r.current = p.track;
+    if (take(r.stamps.position, u.track || u.position_ms || u.paused)) {
+      r.position_ms = u.position_ms ? *u.position_ms : (p.track ? p.state.position_ms : 0);
+      r.position_at = clock_type::now();
+    }
+    if (take(r.stamps.end_time, u.end_time_ms.is_present())) {
+      if (u.end_time_ms.has_value()) {
+        r.end_time_ms = *u.end_time_ms;
+      } else {
+        r.end_time_ms.reset();
+      }
+    }
+    if (take(r.stamps.paused, u.paused.has_value())) r.paused = p.paused;
+    if (take(r.stamps.volume, u.volume.has_value())) r.volume = p.volume;
+    if (take(r.stamps.filters, u.filters.has_value())) r.filter_set = p.filters;
+    if (take(r.stamps.voice, u.voice.has_value()) && u.voice) r.voice = u.voice;
+  }
+
+  // Puts the record on the node that answered update `seq`, unless an update
+  // sent later placed it since.
+  void place(player_record& r, const std::string& name, std::uint64_t seq) {
+    if (r.stamps.node > seq) return;
+    r.stamps.node = seq;
+    assign_node(r, name);
   }
 
   asio::awaitable<std::pair<ec_t, player>> update(std::string guild, player_update u) {
     auto self = shared_from_this();
     auto it = players.find(guild);
     node* target = nullptr;
+    bool full_state = false;
     if (it != players.end()) {
       node* current = find(it->second.node);
       // A node that is reconnecting keeps its session (and players) for the
@@ -393,6 +452,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
           player_update full = full_update(it->second);
           merge(full, u);
           u = std::move(full);
+          full_state = true;
         }
       }
     } else {
@@ -412,6 +472,9 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       ++creations[guild];
       creating_on[guild] = node_name;
     }
+    // An update re-creating the player elsewhere carries its full state.
+    const reply_scope scope = full_state ? reply_scope::full : reply_scope::partial;
+    const std::uint64_t seq = ++sent;
     auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
                                                                asio::as_tuple(asio::use_awaitable));
     if (creating) {
@@ -430,9 +493,10 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     if (players.size() >= options.max_players && players.count(guild) == 0) {
       co_return std::pair{make_error_code(error::invalid_value), player{}};
     }
-    auto& rec = players[guild];
-    assign_node(rec, node_name);
-    apply(rec, u, p);
+    const auto [slot, created] = players.try_emplace(guild);
+    auto& rec = slot->second;
+    place(rec, node_name, seq);
+    apply(rec, u, p, seq, created ? reply_scope::created : scope);
     co_return std::pair{ec_t{}, std::move(p)};
   }
 
@@ -456,6 +520,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     if (from == to) co_return ec_t{};
     player_update u = full_update(it->second);
     const std::int64_t position = u.position_ms.value_or(0);
+    const std::uint64_t seq = ++sent;
     auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
                                                                asio::as_tuple(asio::use_awaitable));
     it = players.find(guild);
@@ -465,8 +530,8 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       if (options.observer) options.observer->on_player_move_failed(from, reason);
       co_return ec;
     }
-    assign_node(it->second, to);
-    apply(it->second, u, p);
+    place(it->second, to, seq);
+    apply(it->second, u, p, seq, reply_scope::full);
     ++move_count;
     logger->info("lavalink: player of guild {} moved from {} to {} at {} ms", guild, from, to, position);
     if (node* old = find(from); old != nullptr && old->available()) {
@@ -498,6 +563,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     auto it = players.find(guild);
     if (it == players.end() || it->second.node != n->name()) co_return;
     player_update u = full_update(it->second);
+    const std::uint64_t seq = ++sent;
     auto [ec, p] = co_await n->rest().async_update_player(n->session_id(), guild, u, false,
                                                           asio::as_tuple(asio::use_awaitable));
     it = players.find(guild);
@@ -506,7 +572,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       logger->warn("lavalink: rebuilding player of guild {} on {} failed: {}", guild, n->name(), ec.message());
       co_return;
     }
-    apply(it->second, u, p);
+    apply(it->second, u, p, seq, reply_scope::full);
     logger->info("lavalink: rebuilt player of guild {} on {}", guild, n->name());
   }
 
@@ -593,6 +659,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
   node_pool::moved_handler on_moved;
   bool started = false;
   std::size_t move_count = 0;
+  std::uint64_t sent = 0;  // player PATCHes sent: numbers them (see written_by)
 };
 
 }  // namespace detail

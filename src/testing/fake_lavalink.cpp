@@ -396,7 +396,18 @@ class fake_lavalink_impl : public std::enable_shared_from_this<fake_lavalink_imp
       if (fail_count != static_cast<std::size_t>(-1)) --fail_count;
       co_return error_response(fail_status, "injected failure", req.path);
     }
-    co_return (this->*fn)(req);
+    net::http_response response = (this->*fn)(req);
+    // Applied above, answered only now: see delay_rest_reply_once().
+    const auto armed = std::find_if(reply_delays.begin(), reply_delays.end(), [&](const reply_delay& d) {
+      return req.path.find(d.path_part) != std::string::npos && req.body.find(d.body_part) != std::string::npos;
+    });
+    if (armed != reply_delays.end()) {
+      asio::steady_timer timer(executor, armed->delay);
+      reply_delays.erase(armed);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      (void)ec;
+    }
+    co_return response;
   }
 
   fake_session* session_of(const net::server_request& req) {
@@ -625,6 +636,12 @@ class fake_lavalink_impl : public std::enable_shared_from_this<fake_lavalink_imp
   unsigned fail_status = 500;
   std::size_t fail_count = 0;
   std::chrono::milliseconds rest_delay{0};
+  struct reply_delay {
+    std::string path_part;
+    std::string body_part;
+    std::chrono::milliseconds delay;
+  };
+  std::vector<reply_delay> reply_delays;  // armed by tests, each used once
   std::size_t resume_count = 0;
 };
 
@@ -749,6 +766,12 @@ void fake_lavalink::fail_rest(unsigned status, std::size_t count) {
 }
 
 void fake_lavalink::delay_rest(std::chrono::milliseconds delay) { impl_->rest_delay = delay; }
+
+void fake_lavalink::delay_rest_reply_once(std::string path_part, std::string body_part,
+                                          std::chrono::milliseconds delay) {
+  impl_->reply_delays.push_back({std::move(path_part), std::move(body_part), delay});
+}
+
 void fake_lavalink::go_silent(bool silent) { impl_->silent = silent; }
 
 void fake_lavalink::clear_faults() {
@@ -756,6 +779,7 @@ void fake_lavalink::clear_faults() {
   impl_->silent = false;
   impl_->fail_count = 0;
   impl_->rest_delay = std::chrono::milliseconds(0);
+  impl_->reply_delays.clear();
 }
 
 }  // namespace musicbot::testing

@@ -517,3 +517,97 @@ TEST(lavalink_client, concurrent_creations_of_one_player_share_a_node) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two updates of one guild in flight at once (the voice connection and the
+// first track) can be answered in the other order than the node applied
+// them. The reply of the one applied first describes an older player (no
+// track): it must not erase the track from the pool's record, or the player
+// is re-created without it when its node dies (a silent guild).
+TEST(lavalink_client, late_reply_of_an_earlier_update_keeps_the_newer_track) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.busy_fake();  // new players go to a until it dies
+  auto pool = h.pool();
+  std::vector<ll::player_moved> moved;
+  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+
+  a->delay_rest_reply_once("/players/7", "\"voice\"", 300ms);
+  ll::player_update voice_only;
+  voice_only.voice = voice();
+  std::optional<boost::system::error_code> voice_done;
+  pool->async_update_player("7", voice_only, [&](boost::system::error_code ec, ll::player) { voice_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("7").has_value(); }));  // applied, not answered
+  ASSERT_FALSE(voice_done.has_value());
+  ll::player_update track_only;
+  track_only.track.emplace().encoded = std::string(rick);
+  std::optional<boost::system::error_code> track_done;
+  pool->async_update_player("7", track_only, [&](boost::system::error_code ec, ll::player) { track_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return track_done.has_value(); }));
+  ASSERT_FALSE(voice_done.has_value()) << "the voice update was answered before the track update";
+  ASSERT_TRUE(h.run_until([&] { return voice_done.has_value(); }));
+  EXPECT_FALSE(*voice_done);
+  EXPECT_FALSE(*track_done);
+  ASSERT_TRUE(pool->player("7").has_value());
+  EXPECT_TRUE(pool->player("7")->track.has_value()) << "the late voice reply erased the track";
+  ASSERT_TRUE(pool->player("7")->voice.has_value());
+  EXPECT_EQ(pool->player("7")->node, "a");
+
+  a->stop();
+  ASSERT_TRUE(h.run_until([&] { return moved.size() == 1; }, 2000ms));
+  auto p = b->player("7");
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(p->track.has_value()) << "re-created without its track";
+  EXPECT_EQ(p->track->encoded, rick);
+  EXPECT_EQ(p->voice.channel_id, "555");
+}
+
+// Two updates of the same field, the first one answered last: the pool keeps
+// the value of the update sent last (the one the node applied last).
+TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignored) {
+  harness h;
+  auto a = h.fake();
+  auto b = h.busy_fake();
+  auto pool = h.pool();
+  auto& na = pool->add_node(h.node_opts("a", *a));
+  auto& nb = pool->add_node(h.node_opts("b", *b));
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  ASSERT_FALSE(*update(h, *pool, "8", play(rick)).ec);
+  ASSERT_EQ(pool->player("8")->node, "a");
+
+  a->delay_rest_reply_once("/players/8", "\"volume\":10", 300ms);
+  ll::player_update quiet;
+  quiet.volume = 10;
+  ll::player_update louder;
+  louder.volume = 20;
+  std::optional<boost::system::error_code> first;
+  std::optional<boost::system::error_code> second;
+  pool->async_update_player("8", quiet, [&](boost::system::error_code ec, ll::player) { first = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("8")->volume == 10; }));  // applied, not answered
+  pool->async_update_player("8", louder, [&](boost::system::error_code ec, ll::player) { second = ec; });
+  ASSERT_TRUE(h.run_until([&] { return second.has_value(); }));
+  ASSERT_FALSE(first.has_value()) << "the first update was answered before the second";
+  ASSERT_TRUE(h.run_until([&] { return first.has_value(); }));
+  EXPECT_FALSE(*first);
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(a->player("8")->volume, 20);
+  EXPECT_EQ(pool->player("8")->volume, 20) << "the late reply of volume 10 won";
+
+  // The record is what a move re-creates the player from.
+  std::optional<boost::system::error_code> moved;
+  pool->async_move_player("8", "b", [&](boost::system::error_code ec) { moved = ec; });
+  ASSERT_TRUE(h.run_until([&] { return moved.has_value(); }));
+  EXPECT_FALSE(*moved);
+  ASSERT_TRUE(b->player("8").has_value());
+  EXPECT_EQ(b->player("8")->volume, 20);
+  ASSERT_TRUE(b->player("8")->track.has_value());
+  EXPECT_EQ(b->player("8")->track->encoded, rick);
+}
+
+}  // namespace

@@ -126,8 +126,15 @@ class fake_lavalink {
   void refuse_connections(bool refuse);
   /// Fault: answers the next `count` REST calls with `status` (error body included).
   void fail_rest(unsigned status, std::size_t count = static_cast<std::size_t>(-1));
-  /// Fault: delays every REST answer by `delay`.
+  /// Fault: delays every REST answer by `delay` (before the call is applied).
   void delay_rest(std::chrono::milliseconds delay);
+  /// Fault: the next REST call whose path contains `path_part` and whose
+  /// body contains `body_part` (empty matches anything) is applied at once
+  /// but answered only `delay` later, so that calls applied after it can be
+  /// answered before it: "processed first, answered last", as when
+  /// concurrent requests travel on several connections. Each call arms one
+  /// delay, used once; clear_faults() disarms the unused ones.
+  void delay_rest_reply_once(std::string path_part, std::string body_part, std::chrono::milliseconds delay);
   /// Fault: sends nothing on the WebSockets while true (events are dropped).
   void go_silent(bool silent);
   /// Removes every REST fault and silence.
