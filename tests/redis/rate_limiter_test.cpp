@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -299,6 +301,82 @@ TEST_F(RedisLimiter, EpochBoundaryWithSeveralScopes) {
   bool stalled = false;
   check_epoch_boundary(io, server, cfg, stalled);
   if (stalled) GTEST_SKIP() << "machine stalled across the boundary; nothing to check";
+}
+
+TEST_F(RedisLimiter, OneBatchReadsEachKeyFromTheEpochThatHoldsIt) {
+  // One batch of distinct keys (the lean script), their TATs planted in the
+  // current epoch's hash, the previous one's, both or neither, interleaved
+  // so the keys looked up in the previous epoch are not contiguous.
+  // 10 per 100 s: interval 10 s, span 100 s (long epochs: no boundary passes
+  // during the test).
+  redis::client c(io.get_executor(), client_config(server));
+  auto cfg = limiter_config(10, 100s);
+  cfg.timeout = 2000ms;
+  redis::distributed_rate_limiter limiter(c, cfg);
+  constexpr std::int64_t span = 100'000'000;  // µs
+  const auto request = [](std::uint64_t user) { return redis::rate_limit_request{9, user, "play"}; };
+  std::int64_t now = redis_time_us(server);
+  ASSERT_GT(now, 0);
+  if (span - now % span < 5'000'000) {  // an epoch boundary in under 5 s: start after it
+    std::this_thread::sleep_for(std::chrono::microseconds(span - now % span + 10'000));
+    now = redis_time_us(server);
+  }
+  const std::int64_t base = now / span * span;
+  const auto current = limiter.user_hash(std::chrono::microseconds(now));
+  const auto previous = limiter.user_hash(std::chrono::microseconds(now - span));
+  ASSERT_NE(current, previous);
+  const auto plant = [&](const std::string& hash, std::int64_t epoch_start, std::uint64_t user, std::int64_t tat) {
+    ASSERT_EQ(server.command({"HSET", hash, limiter.user_key(request(user)), std::to_string(tat - epoch_start)}),
+              ":1\r\n");
+  };
+  // user 1: current epoch, backlog 95 s: refused, retry after ~5 s.
+  plant(current, base, 1, now + 95'000'000);
+  // user 2: previous epoch only, backlog 50 s: allowed, 4 left.
+  plant(previous, base - span, 2, now + 50'000'000);
+  // user 3: previous epoch, TAT in the past: a full quota (9 left).
+  plant(previous, base - span, 3, now - 1'000'000);
+  // user 4: nowhere: a full quota. user 5: both; the current epoch's wins (backlog 20 s: 7 left).
+  plant(current, base, 5, now + 20'000'000);
+  plant(previous, base - span, 5, now + 90'000'000);
+  const std::uint64_t order[] = {2, 1, 3, 5, 4};
+  std::map<std::uint64_t, core::rate_limit_decision> got;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (const auto user : order) {  // one turn of the event loop: one batch
+      limiter.async_decide(request(user), [&got, user](boost::system::error_code ec, core::rate_limit_decision d) {
+        EXPECT_FALSE(ec);
+        got[user] = d;
+      });
+    }
+    for (int i = 0; i < 200 && got.size() < std::size(order); ++i) co_await sleep_for(10ms);
+  });
+  ASSERT_EQ(got.size(), std::size(order));
+  EXPECT_EQ(limiter.stats().redis_allowed, 4U);
+  EXPECT_EQ(limiter.stats().redis_denied, 1U);
+  EXPECT_FALSE(got[1].allowed);
+  EXPECT_GT(got[1].retry_after, 4s);
+  EXPECT_LE(got[1].retry_after, 5s);
+  EXPECT_TRUE(got[2].allowed);
+  EXPECT_EQ(got[2].remaining, 4U);
+  EXPECT_TRUE(got[3].allowed);
+  EXPECT_EQ(got[3].remaining, 9U);
+  EXPECT_TRUE(got[4].allowed);
+  EXPECT_EQ(got[4].remaining, 9U);
+  EXPECT_TRUE(got[5].allowed);
+  EXPECT_EQ(got[5].remaining, 7U);
+  // The allowed TATs went to the current epoch as integers relative to its
+  // start; the refused one kept its TAT.
+  const auto tat_of = [&](std::uint64_t user) {
+    const auto raw = server.command({"HGET", current, limiter.user_key(request(user))});
+    EXPECT_EQ(raw.rfind('$', 0), 0U) << raw;  // a bulk string: "$<n>\r\n<digits>\r\n"
+    const auto digits = raw.substr(raw.find("\r\n") + 2, raw.size() - raw.find("\r\n") - 4);
+    EXPECT_EQ(digits.find_first_not_of("0123456789"), std::string::npos) << digits;
+    return std::stoll(digits) + base;
+  };
+  EXPECT_EQ(tat_of(1), now + 95'000'000);
+  EXPECT_NEAR(static_cast<double>(tat_of(2)), static_cast<double>(now + 60'000'000), 2'000'000.0);
+  EXPECT_NEAR(static_cast<double>(tat_of(4)), static_cast<double>(now + 10'000'000), 2'000'000.0);
+  EXPECT_NEAR(static_cast<double>(tat_of(5)), static_cast<double>(now + 30'000'000), 2'000'000.0);
 }
 
 TEST_F(RedisLimiter, MemoryIsBoundedHashesExpireAsWholes) {

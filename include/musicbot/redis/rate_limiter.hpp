@@ -130,7 +130,9 @@ class rate_limiter_observer {
 /// sent together, up to 128 per EVALSHA (the script decides them one after
 /// another, so decisions on the same key see each other). A lone decision is
 /// still one round trip; a burst costs one script call per 128 decisions,
-/// which is what makes pipelined decisions cheap for Redis.
+/// which is what makes pipelined decisions cheap for Redis. A batch with
+/// only the per-user scope and no key twice (the common case) runs a leaner
+/// script with no per-key tables; any other batch runs the general one.
 ///
 /// **Tracing**: with the client's config::tracer set, each decision
 /// requested under a current span context gets its own "redis EVALSHA" span
