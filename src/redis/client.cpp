@@ -233,6 +233,9 @@ asio::awaitable<error_code> client_impl::connect_once() {
   if (cec || *timed_out) co_return outcome(cec);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // Synchronous writes (the writer's first attempt) never block; the
+  // asynchronous operations do not depend on this mode.
+  socket_.non_blocking(true, ignored);
 
   if (cfg.tls) {
     if (!tls_context_) {
@@ -376,7 +379,7 @@ asio::awaitable<void> client_impl::reader_loop() {
         break;
       }
       if (!*next) break;
-      on_reply(std::move(**next));
+      on_reply(std::move(**next), last_read_);
     }
   }
 }
@@ -394,7 +397,18 @@ asio::awaitable<void> client_impl::writer_loop() {
     writing_.clear();
     writing_.swap(write_buffer_);
     error_code ec;
-    co_await write_all(asio::buffer(writing_), ec);
+    std::size_t written = 0;
+    if (!tls_) {
+      // Plain TCP: write what the socket takes now (usually everything), so
+      // the common round trip needs no completion handler for the write;
+      // the rest, if any, goes through the asynchronous write.
+      written = socket_.write_some(asio::buffer(writing_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        written = 0;
+      }
+    }
+    if (!ec && written < writing_.size()) co_await write_all(asio::buffer(writing_) + written, ec);
     if (ec && !connection_lost_) drop_connection(ec);
   }
 }
@@ -414,7 +428,7 @@ asio::awaitable<void> client_impl::watchdog_loop() {
     for (auto& p : pending_) {
       if (p.done && p.deadline <= now) {
         ++stats.timeouts;
-        record(p, false);
+        record(p, false, now);
         finish(p, error::timeout, reply{});
       }
     }
@@ -440,9 +454,8 @@ asio::awaitable<void> client_impl::health_loop() {
     co_await health_timer_.async_wait(use_tuple);
     if (connection_lost_) break;
     if (pending_.empty() && clock::now() - last_read_ >= cfg.health_check_interval) {
-      std::string ping;
-      command{"PING"}.append_to(ping);
-      enqueue(ping, std::chrono::milliseconds::zero(), {}, std::make_unique<ignore_completion>(), nullptr, true);
+      enqueue([](std::string& out) { command{"PING"}.append_to(out); }, std::chrono::milliseconds::zero(), {},
+              std::make_unique<ignore_completion>(), nullptr, true);
     }
   }
 }
@@ -462,9 +475,9 @@ bool client_impl::breaker_allows() const noexcept {
   return st != core::circuit_state::open && st != core::circuit_state::forced_open;
 }
 
-void client_impl::record(pending& p, bool success) {
+void client_impl::record(pending& p, bool success, clock::time_point now) {
   if (!p.permit) return;
-  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - p.sent);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - p.sent);
   if (success) {
     p.permit->success(elapsed);
   } else {
@@ -477,7 +490,8 @@ void client_impl::fail_now(std::unique_ptr<completion> done, error_code ec) {
   asio::post(executor, [d = std::move(done), ec]() mutable { d->complete(ec, reply{}); });
 }
 
-void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
+template <class Encode>
+void client_impl::enqueue(Encode&& encode, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
                           std::unique_ptr<completion> done, std::shared_ptr<const script_retry> eval_retry,
                           bool internal) {
   if (closed_) return fail_now(std::move(done), error::closed);
@@ -490,12 +504,13 @@ void client_impl::enqueue(std::string_view encoded, std::chrono::milliseconds ti
     }
   }
   if (state != connection_state::connected || connection_lost_) {
-    record(p, false);
+    record(p, false, clock::now());
     return fail_now(std::move(done), error::not_connected);
   }
   if (pending_.size() >= cfg.max_in_flight) return fail_now(std::move(done), error::too_many_in_flight);
   if (!internal) ++stats.commands;
-  write_buffer_.append(encoded);
+  // Encoded straight into the write buffer (no intermediate string).
+  std::forward<Encode>(encode)(write_buffer_);
   const auto now = clock::now();
   p.id = next_id_++;
   p.done = std::move(done);
@@ -563,7 +578,7 @@ void client_impl::on_push(const reply& r) {
   }
 }
 
-void client_impl::on_reply(reply&& r) {
+void client_impl::on_reply(reply&& r, clock::time_point received) {
   if (push_ && is_push(r)) return on_push(r);
   if (pending_.empty()) {
     log->error("redis: reply without a pending command; dropping connection");
@@ -573,7 +588,7 @@ void client_impl::on_reply(reply&& r) {
   pending p = std::move(pending_.front());
   pending_.pop_front();
   ++stats.replies;
-  record(p, true);
+  record(p, true, received);
   if (p.eval_retry && p.done && r.is_error() && classify_server_error(r.text()) == error::noscript) {
     // The script cache was flushed (restart, failover, SCRIPT FLUSH): send the
     // source once with EVAL, which also caches it again.
@@ -585,9 +600,8 @@ void client_impl::on_reply(reply&& r) {
     }
     auto retry = std::move(p.eval_retry);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.deadline - clock::now());
-    std::string eval;
-    append_script_call(eval, "EVAL", retry->code.source(), retry->tail);
-    enqueue(eval, std::max(left, std::chrono::milliseconds(1)), p.slot, std::move(p.done), nullptr, false);
+    enqueue([&retry](std::string& out) { append_script_call(out, "EVAL", retry->code.source(), retry->tail); },
+            std::max(left, std::chrono::milliseconds(1)), p.slot, std::move(p.done), nullptr, false);
     return;
   }
   finish(p, {}, std::move(r));
@@ -597,9 +611,10 @@ void client_impl::fail_all(error_code ec) {
   auto victims = std::move(pending_);
   pending_.clear();
   write_buffer_.clear();
+  const auto now = clock::now();
   for (auto& p : victims) {
     if (!p.done) continue;
-    if (is_network_failure(ec)) record(p, false);
+    if (is_network_failure(ec)) record(p, false, now);
     finish(p, ec, reply{});
   }
 }
@@ -613,18 +628,16 @@ void client_impl::notify_connect_waiters(error_code ec) {
 void client_impl::submit(const command& cmd, std::chrono::milliseconds timeout, asio::cancellation_slot slot,
                          std::unique_ptr<completion> done) {
   if (cfg.tracer) done = traced(cfg, first_argument(cmd.encoded_arguments()), std::move(done));
-  std::string encoded;
-  cmd.append_to(encoded);
-  enqueue(encoded, timeout, slot, std::move(done), nullptr, false);
+  enqueue([&cmd](std::string& out) { cmd.append_to(out); }, timeout, slot, std::move(done), nullptr, false);
 }
 
-void client_impl::submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
+void client_impl::submit_script(const script& s, command tail, std::chrono::milliseconds timeout,
                                 asio::cancellation_slot slot, std::unique_ptr<completion> done) {
   if (cfg.tracer) done = traced(cfg, "EVALSHA", std::move(done));
-  std::string encoded;
-  append_script_call(encoded, "EVALSHA", s.sha1(), tail);
-  auto retry = std::make_shared<script_retry>(script_retry{s, tail});
-  enqueue(encoded, timeout, slot, std::move(done), std::move(retry), false);
+  auto retry = std::make_shared<script_retry>(script_retry{s, std::move(tail)});
+  const auto& call = *retry;
+  enqueue([&call](std::string& out) { append_script_call(out, "EVALSHA", call.code.sha1(), call.tail); }, timeout,
+          slot, std::move(done), std::move(retry), false);
 }
 
 void client_impl::submit_connect_waiter(std::unique_ptr<completion> done) {
@@ -691,12 +704,17 @@ void client::submit_script(const script& s, const std::vector<std::string>& keys
   tail.arg(keys.size());
   for (const auto& k : keys) tail.arg(k);
   for (const auto& a : args) tail.arg(a);
-  impl_->submit_script(s, tail, timeout, slot, std::move(done));
+  impl_->submit_script(s, std::move(tail), timeout, slot, std::move(done));
 }
 
 void client::submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
                            asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
   impl_->submit_script(s, tail, timeout, slot, std::move(done));
+}
+
+void client::submit_script(const script& s, command&& tail, std::chrono::milliseconds timeout,
+                           asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
+  impl_->submit_script(s, std::move(tail), timeout, slot, std::move(done));
 }
 
 void client::submit_connect_waiter(std::unique_ptr<detail::completion> done) {

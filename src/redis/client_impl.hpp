@@ -38,7 +38,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
 
   void submit(const command& cmd, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
               std::unique_ptr<completion> done);
-  void submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
+  void submit_script(const script& s, command tail, std::chrono::milliseconds timeout,
                      boost::asio::cancellation_slot slot, std::unique_ptr<completion> done);
   void submit_connect_waiter(std::unique_ptr<completion> done);
 
@@ -91,9 +91,14 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   boost::asio::awaitable<void> write_all(boost::asio::const_buffer buf, boost::system::error_code& ec);
   boost::asio::awaitable<boost::system::error_code> handshake_commands();
 
-  void enqueue(std::string_view encoded, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
+  // `encode(std::string&)` appends the command's RESP encoding to the write
+  // buffer (called only once the command is accepted).
+  template <class Encode>
+  void enqueue(Encode&& encode, std::chrono::milliseconds timeout, boost::asio::cancellation_slot slot,
                std::unique_ptr<completion> done, std::shared_ptr<const script_retry> eval_retry, bool internal);
-  void on_reply(reply&& r);
+  // `received`: when the read that carried the reply completed (one clock
+  // read per read, shared by every reply in it).
+  void on_reply(reply&& r, clock::time_point received);
   void finish(pending& p, boost::system::error_code ec, reply&& r);
   void fail_now(std::unique_ptr<completion> done, boost::system::error_code ec);
   void fail_all(boost::system::error_code ec);
@@ -101,7 +106,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void notify_connect_waiters(boost::system::error_code ec);
   void cancel_request(std::uint64_t id);
   bool is_push(const reply& r) const;
-  static void record(pending& p, bool success);
+  static void record(pending& p, bool success, clock::time_point now);
   void on_push(const reply& r);
   void close_socket();
   std::chrono::milliseconds backoff(int attempt);

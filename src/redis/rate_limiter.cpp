@@ -345,20 +345,25 @@ struct distributed_rate_limiter::state {
 // by the reply, or earlier by cancellation.
 struct distributed_rate_limiter::batch {
   struct entry {
-    std::shared_ptr<key_set> keys;
-    std::unique_ptr<detail::completion> done;
+    std::unique_ptr<decision_completion> done;  // holds the keys; null once completed
     boost::asio::cancellation_slot slot;
     trace::span span;  // "redis EVALSHA" of this decision (when traced)
   };
   std::vector<entry> entries;
+  std::vector<std::size_t> live;  // entries still waiting when the batch was sent
   boost::asio::any_io_executor executor;
 
-  void complete(std::size_t index, boost::system::error_code ec, reply&& r) {
+  // The outcome of the script call for entry `index` (its backlogs are in
+  // its keys when `ec` is success): the decision is taken here, on the
+  // client's executor, then handed to the handler.
+  void complete(state& st, std::size_t index, boost::system::error_code ec) {
     auto& e = entries[index];
     if (!e.done) return;
     if (e.slot.is_connected()) e.slot.clear();
-    end_span(e, ec, r);
-    std::exchange(e.done, nullptr)->complete(ec, std::move(r));
+    end_span(e, ec, reply{});
+    auto done = std::exchange(e.done, nullptr);
+    const auto [out_ec, decision] = finish(st, done->keys, ec);
+    done->complete(out_ec, decision);
   }
 
   static void end_span(entry& e, boost::system::error_code ec, const reply& r) {
@@ -427,7 +432,7 @@ struct cancel_decision {
     Batch::end_span(b->entries[index], boost::asio::error::operation_aborted, reply{});
     auto done = std::exchange(b->entries[index].done, nullptr);
     boost::asio::post(b->executor, [d = std::move(done)]() mutable {
-      d->complete(boost::asio::error::operation_aborted, reply{});
+      d->complete(boost::asio::error::operation_aborted, core::rate_limit_decision{});
     });
   }
   std::weak_ptr<Batch> owner;
@@ -438,16 +443,20 @@ struct cancel_decision {
 
 // Splits the script's flat reply: each decision's backlogs (one integer per
 // scope) go to its key_set (no reply object per decision), then its
-// completion runs.
+// completion runs. Covers batch->live[first, last).
 class distributed_rate_limiter::batch_completion final : public detail::completion {
  public:
-  batch_completion(std::shared_ptr<batch> b, std::vector<std::size_t> indexes, std::size_t scopes)
-      : batch_(std::move(b)), indexes_(std::move(indexes)), scopes_(scopes) {}
+  batch_completion(std::shared_ptr<state> st, std::shared_ptr<batch> b, std::size_t first, std::size_t last,
+                   std::size_t scopes)
+      : state_(std::move(st)), batch_(std::move(b)), first_(first), last_(last), scopes_(scopes) {}
 
   void complete(boost::system::error_code ec, reply&& r) override {
-    if (!ec && (!r.is_array() || r.elements().size() != scopes_ * indexes_.size())) ec = error::unexpected_reply;
-    for (std::size_t j = 0; j < indexes_.size(); ++j) {
-      auto& entry = batch_->entries[indexes_[j]];
+    const std::size_t count = last_ - first_;
+    if (!ec && (!r.is_array() || r.elements().size() != scopes_ * count)) ec = error::unexpected_reply;
+    for (std::size_t j = 0; j < count; ++j) {
+      const std::size_t index = batch_->live[first_ + j];
+      auto& entry = batch_->entries[index];
+      if (!entry.done) continue;  // cancelled: its answer is ignored
       boost::system::error_code one = ec;
       for (std::size_t v = 0; v < scopes_ && !one; ++v) {
         const auto& element = r.elements()[scopes_ * j + v];
@@ -457,16 +466,18 @@ class distributed_rate_limiter::batch_completion final : public detail::completi
             element.integer() > max_backlog_us) {
           one = error::unexpected_reply;
         } else {
-          entry.keys->backlog[v] = element.integer();
+          entry.done->keys.backlog[v] = element.integer();
         }
       }
-      batch_->complete(indexes_[j], one, reply{});
+      batch_->complete(*state_, index, one);
     }
   }
 
  private:
+  std::shared_ptr<state> state_;
   std::shared_ptr<batch> batch_;
-  std::vector<std::size_t> indexes_;
+  std::size_t first_;
+  std::size_t last_;
   std::size_t scopes_;
 };
 
@@ -515,25 +526,51 @@ distributed_rate_limiter::~distributed_rate_limiter() {
       if (e.done) batch::end_span(e, boost::asio::error::operation_aborted, reply{});
       if (auto done = std::exchange(e.done, nullptr)) {
         boost::asio::post(b->executor, [d = std::move(done)]() mutable {
-          d->complete(boost::asio::error::operation_aborted, reply{});
+          d->complete(boost::asio::error::operation_aborted, core::rate_limit_decision{});
         });
       }
     }
   }
 }
 
-std::shared_ptr<distributed_rate_limiter::key_set> distributed_rate_limiter::make_keys(
-    const rate_limit_request& request) const {
-  auto keys = std::make_shared<key_set>();
+distributed_rate_limiter::key_set distributed_rate_limiter::make_keys(const rate_limit_request& request) const {
+  key_set keys;
   const auto& cfg = state_->cfg;
-  keys->fields[0] = user_key(request);
-  keys->count = 1;
-  if (cfg.per_guild) keys->fields[keys->count++] = core::rate_limit_key(request.guild);
-  if (cfg.global) keys->fields[keys->count++] = "*";
+  keys.fields[0] = user_key(request);
+  keys.count = 1;
+  if (cfg.per_guild) keys.fields[keys.count++] = core::rate_limit_key(request.guild);
+  if (cfg.global) keys.fields[keys.count++] = "*";
   return keys;
 }
 
+namespace {
+
+// core::rate_limit_key's text written into a stack buffer first, so the
+// string allocates only when the key does not fit its inline (SSO) buffer,
+// and then exactly once; an unusually long key takes core's path.
+class stack_key {
+ public:
+  void push_back(char c) noexcept {
+    if (size_ < sizeof buf_) buf_[size_] = c;
+    ++size_;
+  }
+  void append(const char* first, const char* last) noexcept {
+    for (; first != last; ++first) push_back(*first);
+  }
+  [[nodiscard]] bool fits() const noexcept { return size_ <= sizeof buf_; }
+  [[nodiscard]] std::string str() const { return std::string(buf_, size_); }
+
+ private:
+  char buf_[160];
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
 std::string distributed_rate_limiter::user_key(const rate_limit_request& request) const {
+  stack_key key;
+  core::detail::write_key(key, request.guild, request.user, request.command);
+  if (key.fits()) return key.str();
   return core::rate_limit_key(request.guild, request.user, request.command);
 }
 
@@ -542,33 +579,35 @@ std::string distributed_rate_limiter::user_hash(std::chrono::microseconds redis_
   return state_->bases.front() + ":" + std::to_string(redis_time.count() / span);
 }
 
-void distributed_rate_limiter::enqueue(std::shared_ptr<key_set> keys, boost::asio::cancellation_slot slot,
-                                       std::unique_ptr<detail::completion> done) {
+void distributed_rate_limiter::enqueue(std::unique_ptr<decision_completion> done,
+                                       boost::asio::cancellation_slot slot) {
   auto& st = *state_;
   if (!st.open) {
     st.open = std::make_shared<batch>();
+    st.open->entries.reserve(16);
     st.open->executor = redis_->get_executor();
     // Flush once the current turn of the event loop has queued its decisions.
     boost::asio::post(redis_->get_executor(), [st_weak = std::weak_ptr<state>(state_), redis = redis_] {
       auto locked = st_weak.lock();
       if (!locked || !locked->open) return;
-      flush(*locked, *redis);
+      flush(locked, *redis);
     });
   }
   const std::size_t index = st.open->entries.size();
   // The decision's span starts now, while the caller's context is current
   // (the batch is sent later, from a posted handler).
-  st.open->entries.push_back(
-      {std::move(keys), std::move(done), {}, detail::start_command_span(redis_->configuration(), "EVALSHA")});
+  st.open->entries.push_back({std::move(done), {}, detail::start_command_span(redis_->configuration(), "EVALSHA")});
   if (slot.is_connected()) {
     st.open->entries.back().slot = slot;
     slot.template emplace<cancel_decision<batch>>(std::weak_ptr<batch>(st.open), index);
   }
 }
 
-void distributed_rate_limiter::flush(state& st, client& redis) {
+void distributed_rate_limiter::flush(const std::shared_ptr<state>& self, client& redis) {
+  auto& st = *self;
   auto b = std::exchange(st.open, nullptr);
-  std::vector<std::size_t> live;
+  auto& live = b->live;
+  live.reserve(b->entries.size());
   for (std::size_t i = 0; i < b->entries.size(); ++i) {
     if (b->entries[i].done) live.push_back(i);
   }
@@ -580,15 +619,13 @@ void distributed_rate_limiter::flush(state& st, client& redis) {
     for (const auto& a : st.argv) tail.arg(a);
     distinct_fields distinct;
     for (std::size_t j = first; j < last; ++j) {
-      const auto& keys = *b->entries[live[j]].keys;
+      const auto& keys = b->entries[live[j]].done->keys;
       for (std::size_t k = 0; k < keys.count; ++k) tail.arg(keys.fields[k]);
       if (st.scopes.size() == 1) distinct.add(keys.fields[0]);
     }
     const bool lean = st.scopes.size() == 1 && distinct.all_distinct();
-    std::vector<std::size_t> indexes(live.begin() + static_cast<std::ptrdiff_t>(first),
-                                     live.begin() + static_cast<std::ptrdiff_t>(last));
-    redis.submit_script(lean ? st.distinct_lua : st.general_lua, tail, st.cfg.timeout, {},
-                        std::make_unique<batch_completion>(b, std::move(indexes), st.scopes.size()));
+    redis.submit_script(lean ? st.distinct_lua : st.general_lua, std::move(tail), st.cfg.timeout, {},
+                        std::make_unique<batch_completion>(self, b, first, last, st.scopes.size()));
   }
 }
 
@@ -609,7 +646,7 @@ std::pair<boost::system::error_code, core::rate_limit_decision> distributed_rate
 }
 
 core::rate_limit_decision distributed_rate_limiter::decide_locally(const rate_limit_request& request) {
-  return state_->decide_locally(*make_keys(request));
+  return state_->decide_locally(make_keys(request));
 }
 
 bool distributed_rate_limiter::fallback_active() const noexcept { return state_->fallback; }

@@ -166,8 +166,9 @@ std::string to_debug_string(const reply& r) {
 
 // ---------------------------------------------------------------------------
 // reply_parser: hiredis builds our `reply` objects through its object hooks.
-// The root is heap-allocated; children are appended to their parent's
-// element vector (hiredis delivers them in index order, and a parent only
+// The root lives in the parser (one reply at a time is under construction,
+// and next() moves it out at once: no allocation per reply); children are
+// appended to their parent's element vector (hiredis delivers them in index order, and a parent only
 // grows after the previous child is complete, so pointers held by hiredis
 // stay valid).
 
@@ -178,11 +179,13 @@ struct parse_budget {
   std::size_t elements = 0;
   std::size_t bytes = 0;
   bool too_large = false;
+  reply root;  // the reply under construction (hiredis' root object)
 };
 
 parse_budget& budget_of(const redisReadTask* task) { return *static_cast<parse_budget*>(task->privdata); }
 
-// Places a freshly made value: as the root (heap) or inside its parent.
+// Places a freshly made value: as the root (the parser's slot) or inside
+// its parent.
 void* place(const redisReadTask* task, reply&& value) {
   auto& budget = budget_of(task);
   if (++budget.elements > budget.limits.max_reply_elements) {
@@ -190,7 +193,8 @@ void* place(const redisReadTask* task, reply&& value) {
     return nullptr;
   }
   if (task->parent == nullptr) {
-    return new (std::nothrow) reply(std::move(value));
+    budget.root = std::move(value);
+    return &budget.root;
   }
   auto* parent = static_cast<reply*>(task->parent->obj);
   auto& elements = parent->elements();
@@ -232,8 +236,10 @@ void* create_integer(const redisReadTask* task, long long value) {
 
 void* create_nil(const redisReadTask* task) { return place(task, reply{}); }
 
-// hiredis frees only the root; children live inside it.
-void free_object(void* obj) { delete static_cast<reply*>(obj); }
+// hiredis frees only the root (a partial reply after an error, or one
+// pending when the reader is freed); children live inside it. The root is
+// the parser's slot: emptied, not deleted.
+void free_object(void* obj) { *static_cast<reply*>(obj) = reply{}; }
 
 redisReplyObjectFunctions reply_functions = {create_string, create_array, create_integer, create_nil, free_object};
 
@@ -290,8 +296,8 @@ boost::system::result<std::optional<reply>> reply_parser::next() {
   // The budget counts one reply, which may have arrived over several feeds.
   impl_->budget.elements = 0;
   impl_->budget.bytes = 0;
-  std::unique_ptr<reply> owned(static_cast<reply*>(obj));
-  return std::optional<reply>(std::move(*owned));
+  // `obj` is the parser's root slot: its value moves out.
+  return std::optional<reply>(std::move(*static_cast<reply*>(obj)));
 }
 
 std::size_t reply_parser::buffered() const noexcept { return impl_->reader != nullptr ? impl_->pending() : 0; }

@@ -5,6 +5,8 @@
 #include <musicbot/redis/subscriber.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -14,7 +16,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <sstream>
+#include <thread>
 
 namespace redis = musicbot::redis;
 namespace asio = boost::asio;
@@ -263,6 +267,72 @@ TEST_F(RedisClient, OversizedReplyDropsTheConnectionNotTheProcess) {
     EXPECT_TRUE(ok);
   });
   EXPECT_GE(c.stats().connects, 2U);
+}
+
+// Where completions run: never inside the initiating call; a handler bound
+// to a strand runs in it; a handler bound to another io_context runs there,
+// and that io_context keeps work until it did (its run() does not return
+// early), even when it is started before the reply arrives.
+TEST_F(RedisClient, CompletionsRunOnTheHandlersExecutorNeverInsideTheCall) {
+  redis::client c(io.get_executor(), config_for(server));
+  asio::io_context other;
+  std::atomic<bool> other_ran{false};
+  std::atomic<bool> other_on_its_thread{false};
+  std::atomic<bool> ran_before_run_returned{false};
+  std::thread other_thread;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    bool initiating = true;
+    int inside = 0;
+    int done = 0;
+    c.async_incr("calls"sv, [&](boost::system::error_code ec, std::int64_t v) {
+      if (initiating) ++inside;
+      EXPECT_FALSE(ec);
+      EXPECT_EQ(v, 1);
+      ++done;
+    });
+    c.async_execute(redis::command{"NO-SUCH-COMMAND"}, [&](boost::system::error_code ec, redis::reply r) {
+      if (initiating) ++inside;
+      EXPECT_EQ(ec, redis::error::server_error);
+      EXPECT_TRUE(r.is_error());
+      ++done;
+    });
+    initiating = false;
+    const bool both = co_await eventually([&] { return done == 2; });
+    EXPECT_TRUE(both);
+    EXPECT_EQ(inside, 0);
+
+    auto strand = asio::make_strand(io);
+    bool in_strand = false;
+    bool strand_done = false;
+    c.async_incr("calls"sv, asio::bind_executor(strand, [&](boost::system::error_code ec, std::int64_t v) {
+                   in_strand = strand.running_in_this_thread();
+                   EXPECT_FALSE(ec);
+                   EXPECT_EQ(v, 2);
+                   strand_done = true;
+                 }));
+    const bool stranded = co_await eventually([&] { return strand_done; });
+    EXPECT_TRUE(stranded);
+    EXPECT_TRUE(in_strand);
+
+    // Bound through an any_io_executor, as a coroutine of another io_context is.
+    const asio::any_io_executor elsewhere = other.get_executor();
+    c.async_incr("calls"sv, asio::bind_executor(elsewhere, [&](boost::system::error_code ec, std::int64_t v) {
+                   other_on_its_thread = other.get_executor().running_in_this_thread();
+                   EXPECT_FALSE(ec);
+                   EXPECT_EQ(v, 3);
+                   other_ran = true;
+                 }));
+    other_thread = std::thread([&] {
+      other.run_for(10s);  // bounded; returns as soon as the handler ran
+      ran_before_run_returned = other_ran.load();
+    });
+    const bool ran = co_await eventually([&] { return other_ran.load(); });
+    EXPECT_TRUE(ran);
+  });
+  other_thread.join();
+  EXPECT_TRUE(ran_before_run_returned);
+  EXPECT_TRUE(other_on_its_thread);
 }
 
 TEST_F(RedisClient, CloseCompletesPendingWithClosed) {

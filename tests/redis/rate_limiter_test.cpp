@@ -4,6 +4,7 @@
 #include <musicbot/redis/rate_limiter.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <thread>
 #include <cerrno>
@@ -609,6 +611,59 @@ TEST(RedisLimiterAuth, WrongPasswordFailsClosed) {
   });
   EXPECT_TRUE(limiter.fallback_active());
   c.close();
+}
+
+// user_key() is core::rate_limit_key() of (guild, user, command), whatever
+// the command's length or characters.
+TEST(RedisLimiterConfig, UserKeyIsTheCoreCompositeKey) {
+  asio::io_context io;
+  redis::client c(io.get_executor(), redis::config{});
+  redis::distributed_rate_limiter limiter(c, limiter_config(10, 1s));
+  const std::string long_command(300, 'x');
+  const std::string escaped = "a:b\\c:" + std::string(150, ':');
+  for (const std::string_view command : {std::string_view("play"), std::string_view(""), std::string_view(long_command),
+                                         std::string_view(escaped), std::string_view(escaped).substr(0, 70)}) {
+    for (const std::uint64_t id : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{18446744073709551615U}}) {
+      const redis::rate_limit_request req{id, id / 3, command};
+      EXPECT_EQ(limiter.user_key(req), core::rate_limit_key(id, id / 3, command)) << command.size();
+    }
+  }
+}
+
+// A decision whose handler is bound to another io_context runs there, and
+// that io_context's run() does not return before it did.
+TEST_F(RedisLimiter, DecisionOnAnotherExecutorRunsThere) {
+  redis::client c(io.get_executor(), client_config(server));
+  redis::distributed_rate_limiter limiter(c, limiter_config(1, 60s));
+  asio::io_context other;
+  std::atomic<int> decided{0};
+  std::atomic<bool> on_other{true};
+  std::atomic<bool> ran_before_run_returned{false};
+  std::thread other_thread;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    const asio::any_io_executor elsewhere = other.get_executor();
+    for (int i = 0; i < 2; ++i) {
+      limiter.async_decide(alice, asio::bind_executor(elsewhere, [&, i](boost::system::error_code ec,
+                                                                        core::rate_limit_decision d) {
+                             if (!other.get_executor().running_in_this_thread()) on_other = false;
+                             EXPECT_FALSE(ec);
+                             EXPECT_EQ(d.allowed, i == 0);
+                             ++decided;
+                           }));
+    }
+    other_thread = std::thread([&] {
+      other.run_for(10s);  // bounded; returns once both handlers ran
+      ran_before_run_returned = decided.load() == 2;
+    });
+    for (int i = 0; i < 500 && decided.load() < 2; ++i) co_await sleep_for(10ms);
+  });
+  other_thread.join();
+  EXPECT_EQ(decided.load(), 2);
+  EXPECT_TRUE(on_other);
+  EXPECT_TRUE(ran_before_run_returned);
+  EXPECT_EQ(limiter.stats().redis_allowed, 1U);
+  EXPECT_EQ(limiter.stats().redis_denied, 1U);
 }
 
 TEST(RedisLimiterConfig, RejectsInvalidConfiguration) {

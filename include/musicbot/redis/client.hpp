@@ -278,6 +278,9 @@ class client {
   // `tail` holds numkeys, keys and args (the arguments after the script).
   void submit_script(const script& s, const command& tail, std::chrono::milliseconds timeout,
                      boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
+  // The same, taking over `tail` (kept for a NOSCRIPT reload without a copy).
+  void submit_script(const script& s, command&& tail, std::chrono::milliseconds timeout,
+                     boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
   void submit_connect_waiter(std::unique_ptr<detail::completion> done);
 
   std::shared_ptr<detail::client_impl> impl_;

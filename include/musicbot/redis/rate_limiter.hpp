@@ -167,18 +167,16 @@ class distributed_rate_limiter {
   /// not errors: they produce a fallback decision.
   template <class CompletionToken>
   auto async_decide(const rate_limit_request& request, CompletionToken&& token) {
-    auto keys = make_keys(request);
+    // The keys are built now: `request` may not outlive this call.
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, core::rate_limit_decision)>(
-        [this](auto handler, std::shared_ptr<key_set> k) {
+        [this](auto handler, key_set k) {
           auto slot = boost::asio::get_associated_cancellation_slot(handler);
-          auto convert = [st = state_, k](boost::system::error_code ec, reply&&, auto&& h) {
-            auto [out_ec, decision] = finish(*st, *k, ec);
-            std::move(h)(out_ec, decision);
-          };
-          using op = detail::completion_op<std::decay_t<decltype(handler)>, decltype(convert)>;
-          enqueue(std::move(k), slot, std::make_unique<op>(std::move(handler), std::move(convert), redis_->get_executor()));
+          using op = decision_op<std::decay_t<decltype(handler)>>;
+          auto done = std::make_unique<op>(std::move(handler), redis_->get_executor());
+          done->keys = std::move(k);
+          enqueue(std::move(done), slot);
         },
-        token, std::move(keys));
+        token, make_keys(request));
   }
 
   /// Decides one call with the local fallback limiters only (what the limiter
@@ -213,10 +211,38 @@ class distributed_rate_limiter {
     std::int64_t backlog[3] = {};  // the script's answer: each scope's backlog before the decision, µs
   };
 
-  [[nodiscard]] std::shared_ptr<key_set> make_keys(const rate_limit_request& request) const;
-  void enqueue(std::shared_ptr<key_set> keys, boost::asio::cancellation_slot slot,
-               std::unique_ptr<detail::completion> done);
-  static void flush(state& st, client& redis);
+  // One decision in flight: its keys and its handler in one allocation.
+  // complete() is called exactly once (on the limiter's executor, or posted
+  // there), the object is deleted afterwards.
+  class decision_completion {
+   public:
+    decision_completion() = default;
+    decision_completion(const decision_completion&) = delete;
+    decision_completion& operator=(const decision_completion&) = delete;
+    virtual ~decision_completion() = default;
+    virtual void complete(boost::system::error_code ec, const core::rate_limit_decision& d) = 0;
+    key_set keys;
+  };
+
+  template <class Handler>
+  class decision_op final : public decision_completion {
+   public:
+    decision_op(Handler&& handler, const boost::asio::any_io_executor& io) : handler_(std::move(handler), io) {}
+    void complete(boost::system::error_code ec, const core::rate_limit_decision& d) override {
+      if (handler_.can_invoke_inline()) {
+        handler_.take()(ec, d);
+        return;
+      }
+      handler_.invoke([ec, d](Handler&& h) { std::move(h)(ec, d); });
+    }
+
+   private:
+    detail::pending_handler<Handler> handler_;
+  };
+
+  [[nodiscard]] key_set make_keys(const rate_limit_request& request) const;
+  void enqueue(std::unique_ptr<decision_completion> done, boost::asio::cancellation_slot slot);
+  static void flush(const std::shared_ptr<state>& st, client& redis);
   static std::pair<boost::system::error_code, core::rate_limit_decision> finish(state& s, const key_set& keys,
                                                                                  boost::system::error_code ec);
 
