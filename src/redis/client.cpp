@@ -371,6 +371,9 @@ asio::awaitable<void> client_impl::reader_loop() {
       drop_connection(fe);
       break;
     }
+    // Commands that completions issue while this read's replies are handed
+    // out leave in one write when they all have run (see write_hold).
+    const write_hold hold(*this);
     while (!connection_lost_) {
       auto next = parser_.next();
       if (!next) {
@@ -460,6 +463,36 @@ asio::awaitable<void> client_impl::health_loop() {
   }
 }
 
+void client_impl::wake_writer() {
+  if (writer_waiting_) {
+    writer_waiting_ = false;
+    write_signal_.cancel();
+  }
+}
+
+void client_impl::hold_writes() noexcept { ++write_hold_; }
+
+void client_impl::release_writes() noexcept {
+  if (--write_hold_ > 0 || write_buffer_.empty()) return;
+  // The writer is parked (nothing in flight): on plain TCP, write now what
+  // the socket takes, from this handler, instead of waking the writer
+  // (which costs a handler hop); whatever is left goes to the writer.
+  if (writer_waiting_ && !tls_ && !connection_lost_ && state == connection_state::connected) {
+    error_code ec;
+    const std::size_t written = socket_.write_some(asio::buffer(write_buffer_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+    } else if (ec) {
+      drop_connection(ec);
+      return;
+    } else {
+      write_buffer_.erase(0, written);
+    }
+    if (write_buffer_.empty()) return;
+  }
+  wake_writer();
+}
+
 void client_impl::drop_connection(error_code why) {
   if (connection_lost_) return;
   connection_lost_ = true;
@@ -525,10 +558,8 @@ void client_impl::enqueue(Encode&& encode, std::chrono::milliseconds timeout, as
     slot.emplace<cancel_handler>(weak_from_this(), p.id);
   }
   pending_.push_back(std::move(p));
-  if (writer_waiting_) {
-    writer_waiting_ = false;
-    write_signal_.cancel();
-  }
+  // Inside a write hold the command goes out with the others at its end.
+  if (write_hold_ == 0) wake_writer();
   if (watchdog_waiting_) {
     watchdog_waiting_ = false;
     watchdog_.cancel();
@@ -655,10 +686,7 @@ void client_impl::subscribe(const std::string& channel) {
   if (!subscriptions_.insert(channel).second) return;
   if (state == connection_state::connected && !connection_lost_) {
     command{"SUBSCRIBE", channel}.append_to(write_buffer_);
-    if (writer_waiting_) {
-      writer_waiting_ = false;
-      write_signal_.cancel();
-    }
+    wake_writer();
   }
 }
 
@@ -666,10 +694,7 @@ void client_impl::unsubscribe(const std::string& channel) {
   if (subscriptions_.erase(channel) == 0) return;
   if (state == connection_state::connected && !connection_lost_) {
     command{"UNSUBSCRIBE", channel}.append_to(write_buffer_);
-    if (writer_waiting_) {
-      writer_waiting_ = false;
-      write_signal_.cancel();
-    }
+    wake_writer();
   }
 }
 
@@ -716,6 +741,9 @@ void client::submit_script(const script& s, command&& tail, std::chrono::millise
                            asio::cancellation_slot slot, std::unique_ptr<detail::completion> done) {
   impl_->submit_script(s, std::move(tail), timeout, slot, std::move(done));
 }
+
+void client::hold_writes() noexcept { impl_->hold_writes(); }
+void client::release_writes() noexcept { impl_->release_writes(); }
 
 void client::submit_connect_waiter(std::unique_ptr<detail::completion> done) {
   impl_->submit_connect_waiter(std::move(done));

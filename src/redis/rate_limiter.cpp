@@ -606,6 +606,14 @@ void distributed_rate_limiter::enqueue(std::unique_ptr<decision_completion> done
 void distributed_rate_limiter::flush(const std::shared_ptr<state>& self, client& redis) {
   auto& st = *self;
   auto b = std::exchange(st.open, nullptr);
+  // Every script call of this flush leaves in one write, from this handler.
+  struct hold {
+    explicit hold(client& c) noexcept : redis(c) { redis.hold_writes(); }
+    ~hold() { redis.release_writes(); }
+    hold(const hold&) = delete;
+    hold& operator=(const hold&) = delete;
+    client& redis;
+  } const writes(redis);
   auto& live = b->live;
   live.reserve(b->entries.size());
   for (std::size_t i = 0; i < b->entries.size(); ++i) {

@@ -124,6 +124,52 @@ TEST_F(RedisClient, PipelinedRepliesMatchInOrder) {
   EXPECT_EQ(c.stats().commands, static_cast<std::uint64_t>(count));
 }
 
+// Commands issued by completions (closed-loop callers, a command chained in
+// a handler) leave when the read's completions have run, in one write,
+// directly from the reader when the writer is idle; a write larger than the
+// socket takes at once is finished by the writer. Every reply still
+// matches its command.
+TEST_F(RedisClient, CommandsIssuedByCompletionsKeepTheirOrder) {
+  auto cfg = config_for(server);
+  cfg.command_timeout = 5000ms;  // the large write below on a loaded machine
+  redis::client c(io.get_executor(), cfg);
+  constexpr int callers = 50;
+  constexpr int rounds = 20;
+  const std::string big(8 * 1024 * 1024, 'v');  // far more than a socket buffer
+  int finished = 0;
+  int wrong = 0;
+  bool big_matched = false;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    for (int k = 0; k < callers; ++k) {
+      asio::co_spawn(io, [&, k]() -> asio::awaitable<void> {
+        const std::string key = "loop:" + std::to_string(k);
+        for (int r = 0; r < rounds; ++r) {
+          auto [ec, v] = co_await c.async_incr(key, tuple_awaitable);
+          if (ec || v != r + 1) ++wrong;
+        }
+        ++finished;
+      }, asio::detached);
+    }
+    // A large SET and a GET chained from a completion handler.
+    c.async_ping([&](boost::system::error_code, std::string) {
+      c.async_set("big"sv, big, 0ms, [](boost::system::error_code ec) { EXPECT_FALSE(ec) << ec.message(); });
+      c.async_get("big"sv, [&](boost::system::error_code ec, std::optional<std::string> v) {
+        EXPECT_FALSE(ec) << ec.message();
+        big_matched = v && *v == big;
+      });
+      c.async_incr("after-big"sv, [](boost::system::error_code ec, std::int64_t v) {
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(v, 1);
+      });
+    });
+    const bool all = co_await eventually([&] { return finished == callers && big_matched; }, 20000ms);
+    EXPECT_TRUE(all);
+  });
+  EXPECT_EQ(wrong, 0);
+  EXPECT_TRUE(big_matched);
+}
+
 TEST_F(RedisClient, SelectsTheConfiguredDatabase) {
   auto cfg = config_for(server);
   cfg.database = 3;
