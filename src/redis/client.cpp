@@ -428,7 +428,11 @@ asio::awaitable<void> client_impl::watchdog_loop() {
     watchdog_waiting_ = false;
     if (connection_lost_) break;
     const auto now = clock::now();
-    for (auto& p : pending_) {
+    // By index: a timed-out command's handler runs inline and may issue
+    // commands (push_back invalidates deque iterators) or close the client
+    // (pending_ is then emptied).
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      auto& p = pending_[i];
       if (p.done && p.deadline <= now) {
         ++stats.timeouts;
         record(p, false, now);

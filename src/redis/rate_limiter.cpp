@@ -339,6 +339,7 @@ struct distributed_rate_limiter::state {
   bool fallback = false;
   rate_limiter_stats stats;
   std::shared_ptr<batch> open;  // decisions waiting for the next flush
+  std::size_t last_batch_size = 0;  // entries of the last flushed batch (bounded by one turn's decisions)
 };
 
 // Decisions sent in one script call. Entries are completed exactly once:
@@ -584,7 +585,8 @@ void distributed_rate_limiter::enqueue(std::unique_ptr<decision_completion> done
   auto& st = *state_;
   if (!st.open) {
     st.open = std::make_shared<batch>();
-    st.open->entries.reserve(16);
+    // Sized like the previous batch: no regrowth in a steady stream.
+    st.open->entries.reserve(std::max<std::size_t>(16, st.last_batch_size));
     st.open->executor = redis_->get_executor();
     // Flush once the current turn of the event loop has queued its decisions.
     boost::asio::post(redis_->get_executor(), [st_weak = std::weak_ptr<state>(state_), redis = redis_] {
@@ -614,6 +616,7 @@ void distributed_rate_limiter::flush(const std::shared_ptr<state>& self, client&
     hold& operator=(const hold&) = delete;
     client& redis;
   } const writes(redis);
+  st.last_batch_size = std::min<std::size_t>(b->entries.size(), 4 * max_batch);
   auto& live = b->live;
   live.reserve(b->entries.size());
   for (std::size_t i = 0; i < b->entries.size(); ++i) {

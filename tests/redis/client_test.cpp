@@ -213,6 +213,34 @@ TEST_F(RedisClient, TimeoutThenRecoversAfterStall) {
   EXPECT_GE(c.stats().timeouts, 1U);
 }
 
+// A timed-out command's handler may issue a command or close the client;
+// the other commands then complete with error::closed.
+TEST_F(RedisClient, TimeoutHandlerThatClosesTheClient) {
+  redis::client c(io.get_executor(), config_for(server));
+  boost::system::error_code first;
+  std::vector<boost::system::error_code> others;
+  run(io, [&]() -> asio::awaitable<void> {
+    co_await c.async_connect(tuple_awaitable);
+    server.pause();
+    c.async_execute(redis::command{"PING"}, 50ms, [&](boost::system::error_code ec, redis::reply) {
+      first = ec;
+      for (int i = 0; i < 40; ++i)  // enough to grow the queue's storage
+        c.async_execute(redis::command{"PING"}, 5000ms,
+                        [&](boost::system::error_code e, redis::reply) { others.push_back(e); });
+      c.close();
+    });
+    for (int i = 0; i < 8; ++i)
+      c.async_execute(redis::command{"PING"}, 5000ms,
+                      [&](boost::system::error_code e, redis::reply) { others.push_back(e); });
+    const bool done = co_await eventually([&] { return others.size() == 48; });
+    EXPECT_TRUE(done);
+    server.resume();
+  });
+  EXPECT_EQ(first, redis::error::timeout);
+  ASSERT_EQ(others.size(), 48U);
+  for (const auto& e : others) EXPECT_EQ(e, redis::error::closed);
+}
+
 TEST_F(RedisClient, PerOperationCancellation) {
   redis::client c(io.get_executor(), config_for(server));
   run(io, [&]() -> asio::awaitable<void> {

@@ -50,21 +50,21 @@ class pending_handler {
   pending_handler(Handler&& handler, const boost::asio::any_io_executor& io)
       : handler_(std::move(handler)), executor_(boost::asio::get_associated_executor(handler_, io)) {
     if constexpr (std::is_same_v<executor_type, boost::asio::any_io_executor>) {
-      if (executor_ == io) return;
+      if (executor_ == io) {
+        plain_ = executor_.template target<boost::asio::io_context::executor_type>();
+        return;
+      }
     }
     work_.emplace(executor_);
   }
+  // plain_ points into executor_: neither copied nor moved.
+  pending_handler(const pending_handler&) = delete;
+  pending_handler& operator=(const pending_handler&) = delete;
 
   // True when invoke_inline() may be used: the handler's executor is the
   // client's, a plain io_context executor, running on this thread.
   [[nodiscard]] bool can_invoke_inline() const noexcept {
-    if constexpr (std::is_same_v<executor_type, boost::asio::any_io_executor>) {
-      if (work_) return false;
-      const auto* plain = executor_.template target<boost::asio::io_context::executor_type>();
-      return plain != nullptr && plain->running_in_this_thread();
-    } else {
-      return false;
-    }
+    return plain_ != nullptr && plain_->running_in_this_thread();
   }
 
   // The handler, to be invoked right away (only after can_invoke_inline()).
@@ -91,6 +91,9 @@ class pending_handler {
   Handler handler_;
   executor_type executor_;
   std::optional<boost::asio::executor_work_guard<executor_type>> work_;
+  // The client's plain io_context executor inside executor_, when the
+  // handler runs there without a work guard (else null).
+  const boost::asio::io_context::executor_type* plain_ = nullptr;
 };
 
 // Holds an Asio handler and a converter `void(error_code, reply&&, Handler&&)`
