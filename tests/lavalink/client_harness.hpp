@@ -40,11 +40,24 @@ struct log_capture {
   }
 };
 
+// Two fake nodes in a started pool, from harness::start_node_pair():
+// `ready` once both are connected (and b, when busy, has reported its
+// stats). A busy b takes no new player while a is up, so every player
+// starts on a.
+struct node_pair {
+  mt::fake_lavalink* a = nullptr;
+  mt::fake_lavalink* b = nullptr;
+  ll::node_pool* pool = nullptr;
+  std::vector<ll::player_moved> moved;
+  bool ready = false;
+};
+
 struct harness {
   asio::io_context io;
   log_capture logs;
   std::vector<std::unique_ptr<mt::fake_lavalink>> fakes;
   std::unique_ptr<ll::node_pool> pool_;
+  std::unique_ptr<node_pair> pair_;
 
   // Stops everything and lets pending operations finish before the
   // io_context goes away.
@@ -113,6 +126,22 @@ struct harness {
     o.handshake_timeout = 1000ms;
     o.logger = logs.logger;
     return o;
+  }
+
+  // Nodes "a" and "b" in a started pool whose player moves are recorded
+  // (see node_pair).
+  node_pair& start_node_pair(bool busy_b) {
+    pair_ = std::make_unique<node_pair>();
+    auto& p = *pair_;
+    p.a = fake();
+    p.b = busy_b ? busy_fake() : fake();
+    p.pool = pool();
+    p.pool->on_player_moved([&p](const ll::player_moved& m) { p.moved.push_back(m); });
+    auto& na = p.pool->add_node(node_opts("a", *p.a));
+    auto& nb = p.pool->add_node(node_opts("b", *p.b));
+    p.pool->start();
+    p.ready = run_until([&] { return na.available() && nb.available() && (!busy_b || nb.stats().has_value()); });
+    return p;
   }
 
   ll::node_pool* pool(std::shared_ptr<ll::observer> observer = nullptr) {

@@ -173,15 +173,8 @@ TEST(lavalink_client, not_resumed_session_rebuilds_players) {
 
 TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
   harness h;
-  auto a = h.fake();
-  auto b = h.busy_fake();  // new players go to a until it dies
-  auto pool = h.pool();
-  std::vector<ll::player_moved> moved;
-  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  ASSERT_TRUE(ready);
   const auto started = std::chrono::steady_clock::now();
   for (const char* guild : {"1", "2", "3"}) ASSERT_FALSE(*update(h, *pool, guild, play(rick)).ec);
   for (const char* guild : {"1", "2", "3"}) ASSERT_EQ(pool->player(guild)->node, "a");
@@ -209,15 +202,8 @@ TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
 
 TEST(lavalink_client, drain_moves_players_on_purpose) {
   harness h;
-  auto a = h.fake();
-  auto b = h.fake();
-  auto pool = h.pool();
-  std::vector<ll::player_moved> moved;
-  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
+  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/false);
+  ASSERT_TRUE(ready);
   ASSERT_FALSE(*update(h, *pool, "9", play(rick)).ec);
   const std::string from = pool->player("9")->node;
   pool->drain(from);
@@ -395,15 +381,9 @@ namespace {
 
 TEST(lavalink_client, breaker_opens_after_failures_and_moves_players) {
   harness h;
-  auto a = h.fake();
-  auto b = h.busy_fake();
-  auto pool = h.pool();
-  std::vector<ll::player_moved> moved;
-  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  ASSERT_TRUE(ready);
+  auto& na = *pool->find_node("a");
   ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
   ASSERT_EQ(pool->player("1")->node, "a");
   a->fail_rest(503);
@@ -527,15 +507,8 @@ namespace {
 // is re-created without it when its node dies (a silent guild).
 TEST(lavalink_client, late_reply_of_an_earlier_update_keeps_the_newer_track) {
   harness h;
-  auto a = h.fake();
-  auto b = h.busy_fake();  // new players go to a until it dies
-  auto pool = h.pool();
-  std::vector<ll::player_moved> moved;
-  pool->on_player_moved([&](const ll::player_moved& m) { moved.push_back(m); });
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  ASSERT_TRUE(ready);
 
   a->delay_rest_reply_once("/players/7", "\"voice\"", 300ms);
   ll::player_update voice_only;
@@ -571,13 +544,8 @@ TEST(lavalink_client, late_reply_of_an_earlier_update_keeps_the_newer_track) {
 // the value of the update sent last (the one the node applied last).
 TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignored) {
   harness h;
-  auto a = h.fake();
-  auto b = h.busy_fake();
-  auto pool = h.pool();
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available() && nb.stats().has_value(); }));
+  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  ASSERT_TRUE(ready);
   ASSERT_FALSE(*update(h, *pool, "8", play(rick)).ec);
   ASSERT_EQ(pool->player("8")->node, "a");
 
@@ -600,10 +568,11 @@ TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignor
   EXPECT_EQ(pool->player("8")->volume, 20) << "the late reply of volume 10 won";
 
   // The record is what a move re-creates the player from.
-  std::optional<boost::system::error_code> moved;
-  pool->async_move_player("8", "b", [&](boost::system::error_code ec) { moved = ec; });
-  ASSERT_TRUE(h.run_until([&] { return moved.has_value(); }));
-  EXPECT_FALSE(*moved);
+  std::optional<boost::system::error_code> move_done;
+  pool->async_move_player("8", "b", [&](boost::system::error_code ec) { move_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return move_done.has_value(); }));
+  EXPECT_FALSE(*move_done);
+  EXPECT_EQ(moved.size(), 1U);
   ASSERT_TRUE(b->player("8").has_value());
   EXPECT_EQ(b->player("8")->volume, 20);
   ASSERT_TRUE(b->player("8")->track.has_value());
