@@ -45,8 +45,10 @@ struct log_capture {
 // stats). A busy b takes no new player while a is up, so every player
 // starts on a.
 struct node_pair {
-  mt::fake_lavalink* a = nullptr;
+  mt::fake_lavalink* a = nullptr;  // the fake nodes
   mt::fake_lavalink* b = nullptr;
+  ll::node* na = nullptr;  // the pool's nodes for them
+  ll::node* nb = nullptr;
   ll::node_pool* pool = nullptr;
   std::vector<ll::player_moved> moved;
   bool ready = false;
@@ -137,10 +139,10 @@ struct harness {
     p.b = busy_b ? busy_fake() : fake();
     p.pool = pool();
     p.pool->on_player_moved([&p](const ll::player_moved& m) { p.moved.push_back(m); });
-    auto& na = p.pool->add_node(node_opts("a", *p.a));
-    auto& nb = p.pool->add_node(node_opts("b", *p.b));
+    p.na = &p.pool->add_node(node_opts("a", *p.a));
+    p.nb = &p.pool->add_node(node_opts("b", *p.b));
     p.pool->start();
-    p.ready = run_until([&] { return na.available() && nb.available() && (!busy_b || nb.stats().has_value()); });
+    p.ready = run_until([&] { return p.na->available() && p.nb->available() && (!busy_b || p.nb->stats().has_value()); });
     return p;
   }
 
@@ -154,6 +156,13 @@ struct harness {
     return pool_.get();
   }
 };
+
+// Node stats reporting `system_load` (0..1) and nothing else.
+inline ll::node_stats cpu_load(double system_load) {
+  ll::node_stats s;
+  s.cpu.system_load = system_load;
+  return s;
+}
 
 inline ll::voice_state voice() { return ll::voice_state{"tok", "eu1.discord.media", "voice-session", "555"}; }
 

@@ -173,7 +173,7 @@ TEST(lavalink_client, not_resumed_session_rebuilds_players) {
 
 TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
   harness h;
-  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
   ASSERT_TRUE(ready);
   const auto started = std::chrono::steady_clock::now();
   for (const char* guild : {"1", "2", "3"}) ASSERT_FALSE(*update(h, *pool, guild, play(rick)).ec);
@@ -202,7 +202,7 @@ TEST(lavalink_client, killed_node_moves_every_player_at_its_position) {
 
 TEST(lavalink_client, drain_moves_players_on_purpose) {
   harness h;
-  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/false);
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/false);
   ASSERT_TRUE(ready);
   ASSERT_FALSE(*update(h, *pool, "9", play(rick)).ec);
   const std::string from = pool->player("9")->node;
@@ -216,30 +216,23 @@ TEST(lavalink_client, drain_moves_players_on_purpose) {
 
 TEST(lavalink_client, selection_follows_the_penalty) {
   harness h;
-  auto a = h.fake();
-  auto b = h.fake();
-  auto pool = h.pool();
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ll::node_stats loaded;
-  loaded.cpu.system_load = 0.9;
-  ll::node_stats idle;
-  idle.cpu.system_load = 0.05;
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/false);
+  ASSERT_TRUE(ready);
+  const auto loaded = cpu_load(0.9);
+  const auto idle = cpu_load(0.05);
   a->set_stats(loaded);
   b->set_stats(idle);
   ASSERT_TRUE(h.run_until([&] {
-    return na.stats() && nb.stats() && na.stats()->cpu.system_load > 0.8 && nb.stats()->cpu.system_load < 0.1;
+    return na->stats() && nb->stats() && na->stats()->cpu.system_load > 0.8 && nb->stats()->cpu.system_load < 0.1;
   }));
-  EXPECT_EQ(pool->best_node(), &nb);
+  EXPECT_EQ(pool->best_node(), nb);
   ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
   EXPECT_EQ(pool->player("1")->node, "b");
   ll::node_stats nulled = idle;
   nulled.frames = ll::frame_stats{3000, 600, 0};
   b->set_stats(nulled);
-  ASSERT_TRUE(h.run_until([&] { return nb.stats()->frames.has_value(); }));
-  EXPECT_EQ(pool->best_node(), &na);
+  ASSERT_TRUE(h.run_until([&] { return nb->stats()->frames.has_value(); }));
+  EXPECT_EQ(pool->best_node(), na);
 }
 
 TEST(lavalink_client, missing_channel_id_is_a_clear_error) {
@@ -381,9 +374,8 @@ namespace {
 
 TEST(lavalink_client, breaker_opens_after_failures_and_moves_players) {
   harness h;
-  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
   ASSERT_TRUE(ready);
-  auto& na = *pool->find_node("a");
   ASSERT_FALSE(*update(h, *pool, "1", play(rick)).ec);
   ASSERT_EQ(pool->player("1")->node, "a");
   a->fail_rest(503);
@@ -398,13 +390,13 @@ TEST(lavalink_client, breaker_opens_after_failures_and_moves_players) {
   }
   EXPECT_GE(failures, 8);
   EXPECT_LT(failures, 30);
-  EXPECT_EQ(na.rest().breaker().state(), musicbot::core::circuit_state::open);
+  EXPECT_EQ(na->rest().breaker().state(), musicbot::core::circuit_state::open);
   ASSERT_TRUE(h.run_until([&] { return moved.size() == 1; }));
   EXPECT_EQ(pool->player("1")->node, "b");
   ASSERT_TRUE(b->player("1").has_value());
   EXPECT_EQ(b->player("1")->track->encoded, rick);
   std::optional<boost::system::error_code> direct;
-  na.rest().async_info([&](boost::system::error_code ec, ll::node_info) { direct = ec; });
+  na->rest().async_info([&](boost::system::error_code ec, ll::node_info) { direct = ec; });
   ASSERT_TRUE(h.run_until([&] { return direct.has_value(); }));
   EXPECT_EQ(*direct, ll::error::breaker_open);
 }
@@ -457,21 +449,14 @@ namespace {
 // and the voice connection sits on the other.
 TEST(lavalink_client, concurrent_creations_of_one_player_share_a_node) {
   harness h;
-  auto a = h.fake();
-  auto b = h.fake();
-  auto pool = h.pool();
-  auto& na = pool->add_node(h.node_opts("a", *a));
-  auto& nb = pool->add_node(h.node_opts("b", *b));
-  pool->start();
-  ASSERT_TRUE(h.run_until([&] { return na.available() && nb.available(); }));
-  ll::node_stats loaded;
-  loaded.cpu.system_load = 0.9;
-  ll::node_stats idle;
-  idle.cpu.system_load = 0.05;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/false);
+  ASSERT_TRUE(ready);
+  const auto loaded = cpu_load(0.9);
+  const auto idle = cpu_load(0.05);
   a->set_stats(idle);
   b->set_stats(loaded);
-  ASSERT_TRUE(h.run_until([&] { return na.stats() && nb.stats() && nb.stats()->cpu.system_load > 0.8; }));
-  ASSERT_EQ(pool->best_node(), &na);
+  ASSERT_TRUE(h.run_until([&] { return na->stats() && nb->stats() && nb->stats()->cpu.system_load > 0.8; }));
+  ASSERT_EQ(pool->best_node(), na);
 
   a->delay_rest(1500ms);
   std::optional<boost::system::error_code> first;
@@ -479,8 +464,8 @@ TEST(lavalink_client, concurrent_creations_of_one_player_share_a_node) {
   // While the creation is in flight, b becomes the better node.
   a->set_stats(loaded);
   b->set_stats(idle);
-  ASSERT_TRUE(h.run_until([&] { return na.stats()->cpu.system_load > 0.8 && nb.stats()->cpu.system_load < 0.1; }));
-  ASSERT_EQ(pool->best_node(), &nb);
+  ASSERT_TRUE(h.run_until([&] { return na->stats()->cpu.system_load > 0.8 && nb->stats()->cpu.system_load < 0.1; }));
+  ASSERT_EQ(pool->best_node(), nb);
   ASSERT_FALSE(first.has_value()) << "the first update finished before the second started";
   ll::player_update volume;
   volume.volume = 40;
@@ -507,7 +492,7 @@ namespace {
 // is re-created without it when its node dies (a silent guild).
 TEST(lavalink_client, late_reply_of_an_earlier_update_keeps_the_newer_track) {
   harness h;
-  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
   ASSERT_TRUE(ready);
 
   a->delay_rest_reply_once("/players/7", "\"voice\"", 300ms);
@@ -544,7 +529,7 @@ TEST(lavalink_client, late_reply_of_an_earlier_update_keeps_the_newer_track) {
 // the value of the update sent last (the one the node applied last).
 TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignored) {
   harness h;
-  auto& [a, b, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
   ASSERT_TRUE(ready);
   ASSERT_FALSE(*update(h, *pool, "8", play(rick)).ec);
   ASSERT_EQ(pool->player("8")->node, "a");
