@@ -746,8 +746,6 @@ void client::submit_script(const script& s, command&& tail, std::chrono::millise
   impl_->submit_script(s, std::move(tail), timeout, slot, std::move(done));
 }
 
-void client::hold_writes() noexcept { impl_->hold_writes(); }
-void client::release_writes() noexcept { impl_->release_writes(); }
 
 void client::submit_connect_waiter(std::unique_ptr<detail::completion> done) {
   impl_->submit_connect_waiter(std::move(done));

@@ -63,6 +63,14 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   // that what one handler issues leaves in one write with no extra hop.
   void hold_writes() noexcept;
   void release_writes() noexcept;
+  // The hold for one scope.
+  struct write_hold {
+    explicit write_hold(client_impl& c) noexcept : owner(c) { owner.hold_writes(); }
+    ~write_hold() { owner.release_writes(); }
+    write_hold(const write_hold&) = delete;
+    write_hold& operator=(const write_hold&) = delete;
+    client_impl& owner;
+  };
 
  private:
   struct script_retry {
@@ -82,13 +90,6 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     std::optional<breaker_type::permit> permit;      // null for internal commands
   };
 
-  struct write_hold {
-    explicit write_hold(client_impl& c) noexcept : owner(c) { owner.hold_writes(); }
-    ~write_hold() { owner.release_writes(); }
-    write_hold(const write_hold&) = delete;
-    write_hold& operator=(const write_hold&) = delete;
-    client_impl& owner;
-  };
 
   struct cancel_handler {
     cancel_handler(std::weak_ptr<client_impl> o, std::uint64_t i) : owner(std::move(o)), id(i) {}

@@ -2,6 +2,7 @@
 // decisions, TATs in time-partitioned hashes), local fallback.
 #include <musicbot/redis/rate_limiter.hpp>
 
+#include "client_impl.hpp"
 #include "tracing.hpp"
 
 #include <spdlog/spdlog.h>
@@ -544,34 +545,7 @@ distributed_rate_limiter::key_set distributed_rate_limiter::make_keys(const rate
   return keys;
 }
 
-namespace {
-
-// core::rate_limit_key's text written into a stack buffer first, so the
-// string allocates only when the key does not fit its inline (SSO) buffer,
-// and then exactly once; an unusually long key takes core's path.
-class stack_key {
- public:
-  void push_back(char c) noexcept {
-    if (size_ < sizeof buf_) buf_[size_] = c;
-    ++size_;
-  }
-  void append(const char* first, const char* last) noexcept {
-    for (; first != last; ++first) push_back(*first);
-  }
-  [[nodiscard]] bool fits() const noexcept { return size_ <= sizeof buf_; }
-  [[nodiscard]] std::string str() const { return std::string(buf_, size_); }
-
- private:
-  char buf_[160];
-  std::size_t size_ = 0;
-};
-
-}  // namespace
-
 std::string distributed_rate_limiter::user_key(const rate_limit_request& request) const {
-  stack_key key;
-  core::detail::write_key(key, request.guild, request.user, request.command);
-  if (key.fits()) return key.str();
   return core::rate_limit_key(request.guild, request.user, request.command);
 }
 
@@ -609,13 +583,7 @@ void distributed_rate_limiter::flush(const std::shared_ptr<state>& self, client&
   auto& st = *self;
   auto b = std::exchange(st.open, nullptr);
   // Every script call of this flush leaves in one write, from this handler.
-  struct hold {
-    explicit hold(client& c) noexcept : redis(c) { redis.hold_writes(); }
-    ~hold() { redis.release_writes(); }
-    hold(const hold&) = delete;
-    hold& operator=(const hold&) = delete;
-    client& redis;
-  } const writes(redis);
+  const detail::client_impl::write_hold writes(*redis.impl_);
   st.last_batch_size = std::min<std::size_t>(b->entries.size(), 4 * max_batch);
   auto& live = b->live;
   live.reserve(b->entries.size());

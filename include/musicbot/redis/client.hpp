@@ -282,11 +282,6 @@ class client {
   void submit_script(const script& s, command&& tail, std::chrono::milliseconds timeout,
                      boost::asio::cancellation_slot slot, std::unique_ptr<detail::completion> done);
   void submit_connect_waiter(std::unique_ptr<detail::completion> done);
-  // Commands submitted between hold_writes() and the matching
-  // release_writes() leave together at the release (one write, no wake-up
-  // of the writer when it is idle). Only from a handler on the executor.
-  void hold_writes() noexcept;
-  void release_writes() noexcept;
 
   std::shared_ptr<detail::client_impl> impl_;
 };
