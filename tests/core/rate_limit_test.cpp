@@ -229,6 +229,20 @@ TEST(RateLimitKey, JoinsAndEscapesParts) {
   EXPECT_EQ(rate_limit_key(std::string_view("back\\slash")), "back\\\\slash");
 }
 
+TEST(RateLimitKey, KeysOfAnyLengthComeOutWhole) {
+  using musicbot::core::rate_limit_key;
+  // Short (inline string), Discord-sized, and longer than the stack buffer
+  // the text is first written to (the long path), with escapes near the end.
+  EXPECT_EQ(rate_limit_key(std::uint64_t{1}, "p"), "1:p");
+  EXPECT_EQ(rate_limit_key(std::uint64_t{1234567890123456789}, std::uint64_t{987654321098765432}, "play"),
+            "1234567890123456789:987654321098765432:play");
+  const std::string long_part(300, 'x');
+  EXPECT_EQ(rate_limit_key(std::uint64_t{7}, long_part + ":end"), "7:" + long_part + "\\:end");
+  EXPECT_EQ(rate_limit_key(std::string(159, 'a')), std::string(159, 'a'));
+  EXPECT_EQ(rate_limit_key(std::string(160, 'a')), std::string(160, 'a'));
+  EXPECT_EQ(rate_limit_key(std::string(161, 'a')), std::string(161, 'a'));
+}
+
 TEST(KeyedRateLimiter, KeysHaveIndependentQuotas) {
   manual_clock clock;
   musicbot::core::keyed_rate_limiter<manual_clock> limiter(rate_limit_config{2, 1s}, 100, clock);

@@ -57,6 +57,27 @@ void write_key(Out& out, const Parts&... parts) {
   (add(parts), ...);
 }
 
+// A key's text written on the stack first, so that rate_limit_key()
+// allocates only when the text does not fit a std::string's inline buffer,
+// and then exactly once.
+class stack_key_text {
+ public:
+  void push_back(char c) noexcept {
+    if (size_ < sizeof buf_) buf_[size_] = c;
+    ++size_;
+  }
+  void append(const char* first, const char* last) noexcept {
+    for (; first != last; ++first) push_back(*first);
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }  // of the whole text, even past the buffer
+  [[nodiscard]] bool fits() const noexcept { return size_ <= sizeof buf_; }
+  [[nodiscard]] std::string str() const { return std::string(buf_, size_); }  // only when fits()
+
+ private:
+  char buf_[160];
+  std::size_t size_ = 0;
+};
+
 // The binary form of a composite key given as parts: each part is a marker
 // byte and its bytes (integers: 8 bytes; strings: a 4-byte length, then
 // the characters). The encoding is prefix-free, so distinct part lists
@@ -277,8 +298,11 @@ concept composite_key_parts =
 template <class... Parts>
   requires detail::key_parts<Parts...>
 [[nodiscard]] std::string rate_limit_key(const Parts&... parts) {
-  std::string out;
-  out.reserve(16 * sizeof...(Parts));
+  detail::stack_key_text text;
+  detail::write_key(text, parts...);
+  if (text.fits()) return text.str();
+  std::string out;  // an unusually long key
+  out.reserve(text.size());
   detail::write_key(out, parts...);
   return out;
 }
