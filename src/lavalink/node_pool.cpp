@@ -291,9 +291,36 @@ enum class reply_scope {
   full,     // the update was a full_update() (move, rebuild): every field
 };
 
+// A track whose TrackEndEvent reached the pool before the reply of the
+// update that started it (the event and the reply travel on different
+// connections). `seen_after` is the number of the last update sent when the
+// event arrived: a reply from that node, of an update sent up to then, that
+// still shows this track is older than the event, and the track has ended.
+struct ended_track {
+  std::string node;
+  std::string encoded;
+  std::uint64_t seen_after = 0;
+};
+
+// Updates in flight that create the player of one guild (none of their
+// replies has arrived yet, or the record was destroyed meanwhile). Shared
+// by the updates, so that destroy() can cancel exactly these and later
+// updates start a new player.
+struct creation {
+  std::string node;              // where the first of them went: the others follow
+  std::uint64_t first_seq = 0;   // the record's `born` (see player_record)
+  std::size_t in_flight = 0;
+  bool cancelled = false;        // destroy() was called while they were in flight
+  std::optional<ended_track> ended;  // a TrackEndEvent seen before the record existed
+};
+
 struct player_record {
   std::string node;
   written_by stamps;
+  // Number of the first update of this player's life. A reply of an update
+  // sent before it belongs to a player destroyed since, and is ignored.
+  std::uint64_t born = 0;
+  std::optional<ended_track> ended;
   std::optional<track> current;
   std::int64_t position_ms = 0;
   clock_type::time_point position_at = clock_type::now();
@@ -384,16 +411,17 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     return u;
   }
 
-  // Copies the reply `p` of update `u` (sent as number `seq`) into the
-  // record. A reply reflects every update the node applied before it, in an
-  // order the pool cannot see, so it is trusted only for the fields its own
-  // update carried (the rest of the record is newer or as new: other
-  // updates and the node's events keep it), and only where no update sent
-  // after it has written since. When the record is created by this reply,
-  // the fields the update did not carry are taken too, marked 0 so that any
-  // update's own value still replaces them.
-  static void apply(player_record& r, const player_update& u, const player& p, std::uint64_t seq,
-                    reply_scope scope) {
+  // Copies the reply `p` of update `u` (sent as number `seq` to node `from`)
+  // into the record. A reply reflects every update the node applied before
+  // it, in an order the pool cannot see, so it is trusted only for the
+  // fields its own update carried (the rest of the record is newer or as
+  // new: other updates and the node's events keep it), and only where no
+  // update sent after it has written since. When the record is created by
+  // this reply, the fields the update did not carry are taken too, marked 0
+  // so that any update's own value still replaces them. A track the node
+  // has since reported ended (see ended_track) is not taken back.
+  static void apply(player_record& r, const std::string& from, const player_update& u, const player& p,
+                    std::uint64_t seq, reply_scope scope) {
     auto take = [&](std::uint64_t& stamp, bool carried) {
       std::uint64_t by = seq;
       if (!carried && scope != reply_scope::full) {
@@ -404,7 +432,11 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       stamp = by;
       return true;
     };
-    if (take(r.stamps.track, u.track.has_value())) r.current = p.track;
+    // The track it started may have ended before the reply arrived.
+    const bool ended_meanwhile = p.track && r.ended && seq <= r.ended->seen_after && r.ended->node == from &&
+                                 r.ended->encoded == p.track->encoded;
+    const bool took_track = take(r.stamps.track, u.track.has_value());
+    if (took_track) r.current = ended_meanwhile ? std::nullopt : p.track;
     if (take(r.stamps.position, u.track || u.position_ms || u.paused)) {
       r.position_ms = u.position_ms ? *u.position_ms : (p.track ? p.state.position_ms : 0);
       r.position_at = clock_type::now();
@@ -415,6 +447,10 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       } else {
         r.end_time_ms.reset();
       }
+    }
+    if (took_track && ended_meanwhile) {  // as the TrackEndEvent would have left it
+      r.position_ms = 0;
+      r.end_time_ms.reset();
     }
     if (take(r.stamps.paused, u.paused.has_value())) r.paused = p.paused;
     if (take(r.stamps.volume, u.volume.has_value())) r.volume = p.volume;
@@ -460,43 +496,55 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
       // The player's creation may already be in flight (a voice update while
       // the first track is being set, or the other way round): send this one
       // to the same node, or the two updates create the player on two nodes.
-      if (const auto c = creating_on.find(guild); c != creating_on.end()) target = find(c->second);
+      if (const auto c = creating.find(guild); c != creating.end()) target = find(c->second->node);
       if (target == nullptr || target->session_id().empty() || target->state() != node_state::connected) {
         target = best(std::nullopt);
       }
     }
     if (target == nullptr) co_return std::pair{make_error_code(error::no_node_available), player{}};
     const std::string node_name = target->name();
-    const bool creating = players.count(guild) == 0;
-    if (creating) {
-      ++creations[guild];
-      creating_on[guild] = node_name;
-    }
     // An update re-creating the player elsewhere carries its full state.
     const reply_scope scope = full_state ? reply_scope::full : reply_scope::partial;
     const std::uint64_t seq = ++sent;
+    std::shared_ptr<creation> cohort;  // set when this update may create the player
+    if (players.count(guild) == 0) {
+      auto& slot = creating[guild];
+      if (!slot) slot = std::make_shared<creation>(creation{node_name, seq, 0, false, std::nullopt});
+      cohort = slot;
+      ++cohort->in_flight;
+    }
     auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
                                                                asio::as_tuple(asio::use_awaitable));
-    if (creating) {
-      if (--creations[guild] == 0) {
-        creations.erase(guild);
-        creating_on.erase(guild);
+    if (cohort) {
+      if (--cohort->in_flight == 0) {
+        if (const auto c = creating.find(guild); c != creating.end() && c->second == cohort) creating.erase(c);
       }
-      if (cancelled.erase(guild) > 0) {  // destroyed while being created
-        if (!ec) {
+      if (cohort->cancelled) {  // destroyed while being created
+        if (!ec && !player_lives_on(guild, node_name)) {
           if (node* n = find(node_name)) n->rest().async_destroy_player(n->session_id(), guild, asio::detached);
         }
         co_return std::pair{make_error_code(asio::error::operation_aborted), player{}};
       }
     }
     if (ec) co_return std::pair{ec, player{}};
-    if (players.size() >= options.max_players && players.count(guild) == 0) {
-      co_return std::pair{make_error_code(error::invalid_value), player{}};
+    auto it_now = players.find(guild);
+    if (it_now == players.end()) {
+      // No record and not created by this update: destroyed while it was in flight.
+      if (!cohort) co_return std::pair{make_error_code(asio::error::operation_aborted), player{}};
+      if (players.size() >= options.max_players) co_return std::pair{make_error_code(error::invalid_value), player{}};
+      it_now = players.try_emplace(guild).first;
+      it_now->second.born = cohort->first_seq;
+      it_now->second.ended = cohort->ended;
+      place(it_now->second, node_name, seq);
+      apply(it_now->second, node_name, u, p, seq, reply_scope::created);
+      co_return std::pair{ec_t{}, std::move(p)};
     }
-    const auto [slot, created] = players.try_emplace(guild);
-    auto& rec = slot->second;
+    auto& rec = it_now->second;
+    // Sent before the player was destroyed and created again: it changed the
+    // player that is gone, and says nothing of this one.
+    if (seq < rec.born) co_return std::pair{make_error_code(asio::error::operation_aborted), player{}};
     place(rec, node_name, seq);
-    apply(rec, u, p, seq, created ? reply_scope::created : scope);
+    apply(rec, node_name, u, p, seq, scope);
     co_return std::pair{ec_t{}, std::move(p)};
   }
 
@@ -524,14 +572,25 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     auto [ec, p] = co_await target->rest().async_update_player(target->session_id(), guild, u, false,
                                                                asio::as_tuple(asio::use_awaitable));
     it = players.find(guild);
-    if (it == players.end()) co_return make_error_code(error::player_not_found);
+    // Destroyed (and perhaps created again) while the move was in flight.
+    const bool gone = it == players.end() || it->second.born > seq;
     if (ec) {
+      if (gone) co_return make_error_code(error::player_not_found);
       logger->warn("lavalink: moving player of guild {} from {} to {} failed: {}", guild, from, to, ec.message());
       if (options.observer) options.observer->on_player_move_failed(from, reason);
       co_return ec;
     }
+    if (gone || it->second.stamps.node > seq) {
+      // Or put on another node by an update sent after the move: the copy
+      // made on `to` belongs to no record, unless that record lives there.
+      if (!player_lives_on(guild, to)) {
+        if (node* n = find(to)) n->rest().async_destroy_player(n->session_id(), guild, asio::detached);
+      }
+      if (gone) co_return make_error_code(error::player_not_found);
+      co_return make_error_code(asio::error::operation_aborted);
+    }
     place(it->second, to, seq);
-    apply(it->second, u, p, seq, reply_scope::full);
+    apply(it->second, to, u, p, seq, reply_scope::full);
     ++move_count;
     logger->info("lavalink: player of guild {} moved from {} to {} at {} ms", guild, from, to, position);
     if (node* old = find(from); old != nullptr && old->available()) {
@@ -567,12 +626,13 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     auto [ec, p] = co_await n->rest().async_update_player(n->session_id(), guild, u, false,
                                                           asio::as_tuple(asio::use_awaitable));
     it = players.find(guild);
-    if (it == players.end()) co_return;
+    // Destroyed, created again or moved while the rebuild was in flight.
+    if (it == players.end() || it->second.born > seq || it->second.node != n->name()) co_return;
     if (ec) {
       logger->warn("lavalink: rebuilding player of guild {} on {} failed: {}", guild, n->name(), ec.message());
       co_return;
     }
-    apply(it->second, u, p, seq, reply_scope::full);
+    apply(it->second, n->name(), u, p, seq, reply_scope::full);
     logger->info("lavalink: rebuilt player of guild {} on {}", guild, n->name());
   }
 
@@ -584,6 +644,14 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
     } else if (state == node_state::down) {
       move_all_from(n.name(), move_reason::node_down);
     }
+  }
+
+  // Whether the player of `guild` that the pool knows of now, or is
+  // creating, is on node `name`: a copy found there is that player.
+  bool player_lives_on(const std::string& guild, const std::string& name) const {
+    if (const auto r = players.find(guild); r != players.end() && r->second.node == name) return true;
+    const auto c = creating.find(guild);
+    return c != creating.end() && c->second->node == name;
   }
 
   player_record* record_on(const node& n, const std::string& guild) {
@@ -601,13 +669,29 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
         }
       }
     } else if (const auto* s = std::get_if<track_start_event>(&m)) {
-      if (auto* r = record_on(n, s->guild_id)) r->current = s->track;
+      // A start after an end of the same track is a new play of it.
+      auto restarted = [&](std::optional<ended_track>& ended) {
+        if (ended && ended->node == n.name() && ended->encoded == s->track.encoded) ended.reset();
+      };
+      if (auto* r = record_on(n, s->guild_id)) {
+        r->current = s->track;
+        restarted(r->ended);
+      } else if (const auto c = creating.find(s->guild_id); c != creating.end()) {
+        restarted(c->second->ended);
+      }
     } else if (const auto* e = std::get_if<track_end_event>(&m)) {
-      if (auto* r = record_on(n, e->guild_id)) {
-        if (e->reason != track_end_reason::replaced && r->current && r->current->encoded == e->track.encoded) {
-          r->current.reset();
-          r->position_ms = 0;
-          r->end_time_ms.reset();
+      if (e->reason != track_end_reason::replaced) {
+        // Remembered too, for a reply still on its way that shows the track.
+        ended_track ended{n.name(), e->track.encoded, sent};
+        if (auto* r = record_on(n, e->guild_id)) {
+          if (r->current && r->current->encoded == e->track.encoded) {
+            r->current.reset();
+            r->position_ms = 0;
+            r->end_time_ms.reset();
+          }
+          r->ended = std::move(ended);
+        } else if (const auto c = creating.find(e->guild_id); c != creating.end() && c->second->node == n.name()) {
+          c->second->ended = std::move(ended);
         }
       }
     }
@@ -629,11 +713,14 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
 
   asio::awaitable<ec_t> destroy(std::string guild) {
     auto self = shared_from_this();
-    auto it = players.find(guild);
-    if (it == players.end()) {
-      if (creations.count(guild) > 0) cancelled.insert(guild);
-      co_return ec_t{};
+    // Updates still in flight that would create the player are cancelled;
+    // updates after this one start a new player.
+    if (const auto c = creating.find(guild); c != creating.end()) {
+      c->second->cancelled = true;
+      creating.erase(c);
     }
+    auto it = players.find(guild);
+    if (it == players.end()) co_return ec_t{};
     node* n = find(it->second.node);
     assign_node(it->second, std::string());
     players.erase(it);
@@ -651,9 +738,7 @@ class pool_impl : public std::enable_shared_from_this<pool_impl> {
   std::set<std::string, std::less<>> drained;
   std::unordered_map<std::string, player_record> players;
   std::unordered_map<std::string, std::size_t> players_on;  // per node name (configured: bounded)
-  std::unordered_map<std::string, int> creations;  // guilds whose first update is in flight
-  std::set<std::string, std::less<>> cancelled;     // ... and destroyed meanwhile
-  std::unordered_map<std::string, std::string> creating_on;  // ... and the node it is created on
+  std::unordered_map<std::string, std::shared_ptr<creation>> creating;  // players being created, by guild
   voice_bridge bridge;
   node_pool::event_handler on_event;
   node_pool::moved_handler on_moved;

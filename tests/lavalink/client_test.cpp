@@ -564,4 +564,165 @@ TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignor
   EXPECT_EQ(b->player("8")->track->encoded, rick);
 }
 
+// An update answered after async_destroy_player() does not bring the
+// destroyed player back: no record, so nothing to re-create on failover.
+TEST(lavalink_client, late_reply_after_destroy_does_not_bring_the_player_back) {
+  harness h;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(ready);
+  ASSERT_FALSE(*update(h, *pool, "9", play(rick)).ec);
+
+  a->delay_rest_reply_once("/players/9", "\"volume\":30", 300ms);
+  ll::player_update quieter;
+  quieter.volume = 30;
+  std::optional<boost::system::error_code> late;
+  pool->async_update_player("9", quieter, [&](boost::system::error_code ec, ll::player) { late = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("9") && a->player("9")->volume == 30; }));  // applied, not answered
+  std::optional<boost::system::error_code> destroyed;
+  pool->async_destroy_player("9", [&](boost::system::error_code ec) { destroyed = ec; });
+  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
+  EXPECT_FALSE(*destroyed);
+  ASSERT_FALSE(late.has_value()) << "the update was answered before the destroy";
+  ASSERT_TRUE(h.run_until([&] { return late.has_value(); }));
+  EXPECT_EQ(*late, boost::asio::error::operation_aborted);
+  EXPECT_FALSE(pool->player("9").has_value()) << "the late reply re-created the record";
+  EXPECT_FALSE(a->player("9").has_value());
+
+  a->stop();
+  ASSERT_TRUE(h.run_until([&] { return !na->available(); }));
+  h.run_for(200ms);
+  EXPECT_TRUE(moved.empty());
+  EXPECT_FALSE(b->player("9").has_value()) << "a destroyed player was re-created on failover";
+}
+
+// Destroyed, then created again while a reply to the old player is on its
+// way: the reply describes the old player and must not change the new one.
+TEST(lavalink_client, late_reply_of_a_destroyed_player_leaves_its_successor_alone) {
+  harness h;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(ready);
+  ASSERT_FALSE(*update(h, *pool, "10", play(rick)).ec);
+
+  a->delay_rest_reply_once("/players/10", "\"volume\":30", 300ms);
+  ll::player_update quieter;
+  quieter.volume = 30;
+  std::optional<boost::system::error_code> late;
+  pool->async_update_player("10", quieter, [&](boost::system::error_code ec, ll::player) { late = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("10") && a->player("10")->volume == 30; }));
+  std::optional<boost::system::error_code> destroyed;
+  pool->async_destroy_player("10", [&](boost::system::error_code ec) { destroyed = ec; });
+  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
+  ASSERT_FALSE(*update(h, *pool, "10", play(rick)).ec);  // a new player, at the default volume
+  ASSERT_EQ(a->player("10")->volume, 100);
+  ASSERT_FALSE(late.has_value()) << "the update was answered before the new player was created";
+
+  ASSERT_TRUE(h.run_until([&] { return late.has_value(); }));
+  EXPECT_EQ(*late, boost::asio::error::operation_aborted);
+  ASSERT_TRUE(pool->player("10").has_value());
+  EXPECT_EQ(pool->player("10")->volume, 100) << "the old player's reply changed the new one";
+}
+
+// A move still in flight when the player is destroyed: no move is
+// reported, and the copy it made on the target is destroyed again.
+TEST(lavalink_client, move_racing_a_destroy_leaves_no_player_behind) {
+  harness h;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(ready);
+  ASSERT_FALSE(*update(h, *pool, "11", play(rick)).ec);
+  ASSERT_EQ(pool->player("11")->node, "a");
+
+  b->delay_rest_reply_once("/players/11", "", 300ms);
+  std::optional<boost::system::error_code> move_done;
+  pool->async_move_player("11", "b", [&](boost::system::error_code ec) { move_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return b->player("11").has_value(); }));  // created on b, not answered
+  std::optional<boost::system::error_code> destroyed;
+  pool->async_destroy_player("11", [&](boost::system::error_code ec) { destroyed = ec; });
+  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
+  EXPECT_FALSE(*destroyed);
+  ASSERT_FALSE(move_done.has_value()) << "the move was answered before the destroy";
+
+  ASSERT_TRUE(h.run_until([&] { return move_done.has_value(); }));
+  EXPECT_EQ(*move_done, ll::error::player_not_found);
+  EXPECT_TRUE(moved.empty()) << "a move of a destroyed player was reported";
+  EXPECT_FALSE(pool->player("11").has_value());
+  EXPECT_TRUE(h.run_until([&] { return !b->player("11").has_value(); })) << "the moved copy kept playing on b";
+  EXPECT_FALSE(a->player("11").has_value());
+}
+
+// Two updates creating one player are in flight when it is destroyed: both
+// are cancelled, not just the first to be answered.
+TEST(lavalink_client, destroy_cancels_every_update_creating_the_player) {
+  harness h;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(ready);
+  a->delay_rest_reply_once("/players/13", "\"voice\"", 200ms);
+  a->delay_rest_reply_once("/players/13", "\"encoded\"", 400ms);
+  ll::player_update voice_only;
+  voice_only.voice = voice();
+  ll::player_update track_only;
+  track_only.track.emplace().encoded = std::string(rick);
+  std::optional<boost::system::error_code> voice_done;
+  std::optional<boost::system::error_code> track_done;
+  pool->async_update_player("13", voice_only, [&](boost::system::error_code ec, ll::player) { voice_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("13").has_value(); }));
+  pool->async_update_player("13", track_only, [&](boost::system::error_code ec, ll::player) { track_done = ec; });
+  ASSERT_TRUE(h.run_until([&] { return a->player("13") && a->player("13")->track.has_value(); }));
+  std::optional<boost::system::error_code> destroyed;
+  pool->async_destroy_player("13", [&](boost::system::error_code ec) { destroyed = ec; });
+  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
+  EXPECT_FALSE(*destroyed);
+  ASSERT_FALSE(voice_done.has_value());
+  ASSERT_FALSE(track_done.has_value());
+
+  ASSERT_TRUE(h.run_until([&] { return voice_done.has_value() && track_done.has_value(); }));
+  EXPECT_EQ(*voice_done, boost::asio::error::operation_aborted);
+  EXPECT_EQ(*track_done, boost::asio::error::operation_aborted) << "the second creating update survived the destroy";
+  EXPECT_FALSE(pool->player("13").has_value());
+  EXPECT_TRUE(h.run_until([&] { return !a->player("13").has_value(); })) << "the player was left on the node";
+}
+
+// The node ends a track (here at its endTime) and its TrackEndEvent arrives
+// before the reply of the update that started it: the reply still shows the
+// track, but the record must not, or a failover would play it again.
+TEST(lavalink_client, track_that_ended_before_its_reply_arrived_is_not_kept) {
+  harness h;
+  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(ready);
+  std::vector<ll::track_end_event> ends;
+  pool->on_event([&](const ll::node&, const ll::message& m) {
+    if (const auto* e = std::get_if<ll::track_end_event>(&m)) ends.push_back(*e);
+  });
+  ll::player_update voice_only;
+  voice_only.voice = voice();
+  ASSERT_FALSE(*update(h, *pool, "12", voice_only).ec);
+
+  a->delay_rest_reply_once("/players/12", "\"encoded\"", 400ms);
+  ll::player_update short_play;
+  short_play.track.emplace().encoded = std::string(rick);
+  short_play.end_time_ms = 30;
+  std::optional<boost::system::error_code> played;
+  pool->async_update_player("12", short_play, [&](boost::system::error_code ec, ll::player) { played = ec; });
+  ASSERT_TRUE(h.run_until([&] { return !ends.empty(); }));
+  EXPECT_EQ(ends.front().reason, ll::track_end_reason::finished);
+  ASSERT_FALSE(played.has_value()) << "the reply arrived before the TrackEndEvent";
+  ASSERT_TRUE(h.run_until([&] { return played.has_value(); }));
+  EXPECT_FALSE(*played);
+  ASSERT_TRUE(pool->player("12").has_value());
+  EXPECT_FALSE(pool->player("12")->track.has_value()) << "the finished track came back with the late reply";
+
+  a->stop();
+  ASSERT_TRUE(h.run_until([&] { return moved.size() == 1; }, 2000ms));
+  ASSERT_TRUE(b->player("12").has_value());
+  EXPECT_FALSE(b->player("12")->track.has_value()) << "the finished track was played again after the failover";
+
+  // Played again after its end was seen, the same track is kept: the end
+  // says nothing of an update sent after it.
+  ends.clear();
+  ASSERT_FALSE(*update(h, *pool, "12", short_play).ec);
+  ASSERT_TRUE(h.run_until([&] { return !ends.empty(); }));
+  ASSERT_FALSE(*update(h, *pool, "12", play(rick)).ec);
+  ASSERT_TRUE(pool->player("12")->track.has_value()) << "an earlier end of the track erased a new play of it";
+  EXPECT_EQ(pool->player("12")->track->encoded, rick);
+}
+
 }  // namespace

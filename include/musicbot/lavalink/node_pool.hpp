@@ -120,7 +120,10 @@ class node_pool {
 
   /// Updates (creating if needed) the guild's player. A new player goes to
   /// best_node(). Completion: `void(error_code, player)`; errors as
-  /// rest_client, plus `no_node_available`.
+  /// rest_client, plus `no_node_available`, and
+  /// `boost::asio::error::operation_aborted` when async_destroy_player()
+  /// was called while the update was in flight (the update then changes
+  /// nothing the pool keeps: a later player of the guild starts afresh).
   template <class Token>
   auto async_update_player(std::string guild_id, player_update update, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, lavalink::player)>(
@@ -144,7 +147,11 @@ class node_pool {
         std::move(identifier));
   }
   /// Moves the guild's player to `node_name` at its position.
-  /// Completion: `void(error_code)`.
+  /// Completion: `void(error_code)`: `player_not_found` when the player was
+  /// destroyed before or during the move, and
+  /// `boost::asio::error::operation_aborted` when an update sent during the
+  /// move put the player on another node first. In both cases the copy the
+  /// move made on `node_name` is destroyed again.
   template <class Token>
   auto async_move_player(std::string guild_id, std::string node_name, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
