@@ -564,62 +564,60 @@ TEST(lavalink_client, late_reply_of_an_earlier_update_of_the_same_field_is_ignor
   EXPECT_EQ(b->player("8")->track->encoded, rick);
 }
 
+// On a player playing on node a of `p`: sets volume 30, which a applies at
+// once but answers only 300 ms later, and destroys the player meanwhile.
+// Returns where the volume update's completion lands (still empty).
+std::shared_ptr<std::optional<boost::system::error_code>> destroy_during_a_late_reply(harness& h, node_pair& p,
+                                                                                   const std::string& guild) {
+  auto late = std::make_shared<std::optional<boost::system::error_code>>();
+  EXPECT_FALSE(*update(h, *p.pool, guild, play(rick)).ec);
+  p.a->delay_rest_reply_once("/players/" + guild, "\"volume\":30", 300ms);
+  ll::player_update quieter;
+  quieter.volume = 30;
+  p.pool->async_update_player(guild, quieter, [late](boost::system::error_code ec, ll::player) { *late = ec; });
+  EXPECT_TRUE(h.run_until([&] { return p.a->player(guild) && p.a->player(guild)->volume == 30; }));  // not answered
+  std::optional<boost::system::error_code> destroyed;
+  p.pool->async_destroy_player(guild, [&](boost::system::error_code ec) { destroyed = ec; });
+  EXPECT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
+  EXPECT_FALSE(destroyed.value_or(boost::asio::error::timed_out));
+  return late;
+}
+
 // An update answered after async_destroy_player() does not bring the
 // destroyed player back: no record, so nothing to re-create on failover.
 TEST(lavalink_client, late_reply_after_destroy_does_not_bring_the_player_back) {
   harness h;
-  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
-  ASSERT_TRUE(ready);
-  ASSERT_FALSE(*update(h, *pool, "9", play(rick)).ec);
+  auto& pair = h.start_node_pair(/*busy_b=*/true);  // b busy: new players go to a until it dies
+  ASSERT_TRUE(pair.ready);
+  auto late = destroy_during_a_late_reply(h, pair, "9");
+  ASSERT_FALSE(late->has_value()) << "the update was answered before the destroy";
+  ASSERT_TRUE(h.run_until([&] { return late->has_value(); }));
+  EXPECT_EQ(**late, boost::asio::error::operation_aborted);
+  EXPECT_FALSE(pair.pool->player("9").has_value()) << "the late reply re-created the record";
+  EXPECT_FALSE(pair.a->player("9").has_value());
 
-  a->delay_rest_reply_once("/players/9", "\"volume\":30", 300ms);
-  ll::player_update quieter;
-  quieter.volume = 30;
-  std::optional<boost::system::error_code> late;
-  pool->async_update_player("9", quieter, [&](boost::system::error_code ec, ll::player) { late = ec; });
-  ASSERT_TRUE(h.run_until([&] { return a->player("9") && a->player("9")->volume == 30; }));  // applied, not answered
-  std::optional<boost::system::error_code> destroyed;
-  pool->async_destroy_player("9", [&](boost::system::error_code ec) { destroyed = ec; });
-  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
-  EXPECT_FALSE(*destroyed);
-  ASSERT_FALSE(late.has_value()) << "the update was answered before the destroy";
-  ASSERT_TRUE(h.run_until([&] { return late.has_value(); }));
-  EXPECT_EQ(*late, boost::asio::error::operation_aborted);
-  EXPECT_FALSE(pool->player("9").has_value()) << "the late reply re-created the record";
-  EXPECT_FALSE(a->player("9").has_value());
-
-  a->stop();
-  ASSERT_TRUE(h.run_until([&] { return !na->available(); }));
+  pair.a->stop();
+  ASSERT_TRUE(h.run_until([&] { return !pair.na->available(); }));
   h.run_for(200ms);
-  EXPECT_TRUE(moved.empty());
-  EXPECT_FALSE(b->player("9").has_value()) << "a destroyed player was re-created on failover";
+  EXPECT_TRUE(pair.moved.empty());
+  EXPECT_FALSE(pair.b->player("9").has_value()) << "a destroyed player was re-created on failover";
 }
 
 // Destroyed, then created again while a reply to the old player is on its
 // way: the reply describes the old player and must not change the new one.
 TEST(lavalink_client, late_reply_of_a_destroyed_player_leaves_its_successor_alone) {
   harness h;
-  auto& [a, b, na, nb, pool, moved, ready] = h.start_node_pair(/*busy_b=*/true);
-  ASSERT_TRUE(ready);
-  ASSERT_FALSE(*update(h, *pool, "10", play(rick)).ec);
+  auto& pair = h.start_node_pair(/*busy_b=*/true);
+  ASSERT_TRUE(pair.ready);
+  auto late = destroy_during_a_late_reply(h, pair, "10");
+  ASSERT_FALSE(*update(h, *pair.pool, "10", play(rick)).ec);  // a new player, at the default volume
+  ASSERT_EQ(pair.a->player("10")->volume, 100);
+  ASSERT_FALSE(late->has_value()) << "the update was answered before the new player was created";
 
-  a->delay_rest_reply_once("/players/10", "\"volume\":30", 300ms);
-  ll::player_update quieter;
-  quieter.volume = 30;
-  std::optional<boost::system::error_code> late;
-  pool->async_update_player("10", quieter, [&](boost::system::error_code ec, ll::player) { late = ec; });
-  ASSERT_TRUE(h.run_until([&] { return a->player("10") && a->player("10")->volume == 30; }));
-  std::optional<boost::system::error_code> destroyed;
-  pool->async_destroy_player("10", [&](boost::system::error_code ec) { destroyed = ec; });
-  ASSERT_TRUE(h.run_until([&] { return destroyed.has_value(); }));
-  ASSERT_FALSE(*update(h, *pool, "10", play(rick)).ec);  // a new player, at the default volume
-  ASSERT_EQ(a->player("10")->volume, 100);
-  ASSERT_FALSE(late.has_value()) << "the update was answered before the new player was created";
-
-  ASSERT_TRUE(h.run_until([&] { return late.has_value(); }));
-  EXPECT_EQ(*late, boost::asio::error::operation_aborted);
-  ASSERT_TRUE(pool->player("10").has_value());
-  EXPECT_EQ(pool->player("10")->volume, 100) << "the old player's reply changed the new one";
+  ASSERT_TRUE(h.run_until([&] { return late->has_value(); }));
+  EXPECT_EQ(**late, boost::asio::error::operation_aborted);
+  ASSERT_TRUE(pair.pool->player("10").has_value());
+  EXPECT_EQ(pair.pool->player("10")->volume, 100) << "the old player's reply changed the new one";
 }
 
 // A move still in flight when the player is destroyed: no move is
