@@ -455,7 +455,10 @@ struct sqlite_store::impl {
     const bool has_current = head.i64(3) != 0;
     const auto count = head.i64(4);
     out.updated_at = timestamp(std::chrono::milliseconds(head.i64(5)));
-    if (count < 0 || static_cast<std::uint64_t>(count) > config.max_queue_tracks) {
+    // max_queue_tracks bounds writes; a queue written under a larger bound
+    // still loads. Reads are bounded by what any queue can hold, so a
+    // corrupt count cannot make the load reserve without limit.
+    if (count < 0 || static_cast<std::uint64_t>(count) > queue::queue_limits::hard_max_length + 1) {
       return {error::corrupt_data, std::nullopt};
     }
     auto rows = prepare(

@@ -363,6 +363,27 @@ TYPED_TEST_P(StoreSuite, QueueSizeIsBounded) {
   EXPECT_EQ(loaded.second->version, 1u);
 }
 
+// The bound is on writes. A queue stored while it was larger still loads
+// after an operator lowers it (the next write is refused, with the reason),
+// instead of reading as corrupt and being replaced by an empty queue.
+TYPED_TEST_P(StoreSuite, QueueStoredUnderALargerBoundStillLoads) {
+  mq::queue_state s;
+  s.current = make_track("now");
+  s.upcoming = {make_track("a"), make_track("b"), make_track("c"), make_track("d")};
+  ASSERT_FALSE(this->replace(*this->db_, 15, s).first);
+  this->db_.reset();
+  options small;
+  small.max_queue_tracks = 3;
+  auto db = this->open(small);
+  auto loaded = this->load(*db, 15);
+  ASSERT_FALSE(loaded.first) << loaded.first.message();
+  ASSERT_TRUE(loaded.second);
+  EXPECT_EQ(loaded.second->state, s);
+  EXPECT_EQ(this->replace(*db, 15, s).first, ms::error::value_too_large);
+  s.upcoming.resize(2);
+  EXPECT_FALSE(this->replace(*db, 15, s).first) << "a queue within the new bound is written";
+}
+
 TYPED_TEST_P(StoreSuite, DeleteAndListQueues) {
   auto& db = *this->db_;
   for (std::uint64_t g : {30u, 10u, 20u}) ASSERT_FALSE(this->replace(db, g, {}).first);
@@ -904,8 +925,8 @@ TYPED_TEST_P(StoreSuite, KilledWriterLosesNothingCommitted) {
 REGISTER_TYPED_TEST_SUITE_P(StoreSuite, StartAppliesSchemaAndIsIdempotent, OperationsBeforeStartFail,
                             RefusesNewerSchema, SettingsRoundTrip, InvalidSettingsRefusedAndNothingChanges,
                             QueueReplaceAndLoad, QueueTextSurvivesExactly, EmptyQueueIsStored, AppendTracks,
-                            QueueSizeIsBounded, DeleteAndListQueues, DataSurvivesReopen, AuditLog, AuditRetention,
-                            AuditRetentionIsAutomatic, FeatureFlags, ManyConcurrentOperationsAllComplete,
+                            QueueSizeIsBounded, QueueStoredUnderALargerBoundStillLoads, DeleteAndListQueues,
+                            DataSurvivesReopen, AuditLog, AuditRetention, AuditRetentionIsAutomatic, FeatureFlags, ManyConcurrentOperationsAllComplete,
                             CompletionTokensCoroutineAndStrand, TwoWritersNeverShareAVersion,
                             KilledWriterLosesNothingCommitted, ApiTokensLifecycle, ApiTokenInputIsValidated,
                             ApiTokensPerGuildAreBounded, ConcurrentTokenCreationsNeverExceedTheLimit,

@@ -31,7 +31,9 @@ struct sqlite_config {
   /// Operations waiting for the writer thread before new ones are refused
   /// with `overloaded`.
   std::size_t max_pending = 10'000;
-  /// Upper bound on the tracks of one stored queue (current + upcoming).
+  /// Upper bound on the tracks of one stored queue (current + upcoming),
+  /// checked on writes (`value_too_large`). A queue written while the bound
+  /// was larger still loads.
   std::size_t max_queue_tracks = queue::queue_limits::hard_max_length + 1;
   /// Audit log retention.
   audit_retention retention{};
