@@ -308,8 +308,8 @@ struct distributed_rate_limiter::state {
     fallback = active;
     if (active) {
       ++stats.fallback_entered;
-      log->warn("rate limiter '{}': Redis unavailable ({}); deciding locally at {} of the limit per replica",
-                cfg.prefix, why.message(), cfg.fallback_fraction / static_cast<double>(cfg.expected_replicas));
+      log->warn("rate limiter '{}': Redis unavailable ({}); deciding locally at {:.3g} % of the limit per replica",
+                cfg.prefix, why.message(), 100.0 * cfg.fallback_fraction / static_cast<double>(cfg.expected_replicas));
     } else {
       ++stats.fallback_left;
       log->info("rate limiter '{}': Redis answers again; shared limits restored", cfg.prefix);
