@@ -64,7 +64,8 @@ ds::snowflake channel_of(const std::string& guild_json, std::int64_t type) {
   boost::system::error_code ec;
   const auto guild = boost::json::parse(guild_json, ec);
   const auto* channels = !ec && guild.is_object() ? guild.as_object().if_contains("channels") : nullptr;
-  for (const auto& c : channels && channels->is_array() ? channels->as_array() : boost::json::array{}) {
+  if (channels == nullptr || !channels->is_array()) return 0;
+  for (const auto& c : channels->as_array()) {
     if (c.is_object() && c.as_object().if_contains("type") && c.at("type") == type && c.at("id").is_string())
       return ds::parse_snowflake(c.at("id").get_string()).value_or(0);
   }
@@ -99,8 +100,10 @@ asio::awaitable<int> demo(musicbot::testing::fake_discord& fake, ds::rest_client
                           bot_state& bot) {
   // GET /gateway/bot, then the shard connects (zlib-stream), gets HELLO, IDENTIFYs.
   if (auto [ec] = co_await shards.async_start(await_tuple); ec) co_return fail("start: " + ec.message());
-  if (!co_await eventually([&] { return bot.ready && bot.guilds.size() == bot.ready->guild_ids.size(); }))
-    co_return fail("no READY and GUILD_CREATEs");
+  // (A named bool: GCC 12 took the branch of `!co_await eventually(...) || ...` here with both sides false.)
+  const bool started =
+      co_await eventually([&] { return bot.ready && bot.guilds.size() == bot.ready->guild_ids.size(); });
+  if (!started || fake.identifies().size() != 1) co_return fail("no READY and GUILD_CREATEs after one IDENTIFY");
   std::cout << "READY as " << bot.ready->username << ", GUILD_CREATE for " << bot.guilds.size() << " guilds, first \""
             << bot.guilds.front().name << "\"\n";
 
