@@ -125,6 +125,7 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
   void abort() noexcept override {
     open_ = false;
     beast::get_lowest_layer(ws_).close();
+    stop_timer();
   }
 
  private:
@@ -155,6 +156,7 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
       ec = map_error(ec);
       if (got_close && ec != error::message_too_large) ec = make_error_code(error::connection_closed);
       if (!queue_.empty() && !writing_) fail_queue();
+      if (!writing_) stop_timer();  // else the write in flight (a close, say) finishes first
     }
     dispatch_completion(executor(), std::move(h), ec, std::move(m));
   }
@@ -191,7 +193,10 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
   void on_written(boost::system::error_code ec) {
     pending w = std::move(queue_.front());
     queue_.pop_front();
-    if (ec || w.is_close) open_ = false;
+    if (ec || w.is_close) {
+      open_ = false;
+      if (!reading_) stop_timer();  // else the read in flight finishes first
+    }
     if (w.is_close && !ec && !peer_close_) {
       peer_close_ = close_reason{ws_.reason().code, std::string(ws_.reason().reason.c_str())};
     }
@@ -219,6 +224,16 @@ class ws_stream_channel final : public ws_channel, public std::enable_shared_fro
    private:
     std::shared_ptr<ws_stream_channel> self_;
   };
+
+  // Beast arms its timer for the close handshake and leaves it armed when
+  // the handshake or the connection ends on a transport error; the pending
+  // wait would keep the io_context busy for up to handshake_timeout after
+  // the connection is gone (a program shutting down would hang that long).
+  // Called once nothing is in flight on a connection that is finished.
+  void stop_timer() noexcept {
+    ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(),
+                                                   false});
+  }
 
   void abandon_queue() noexcept {
     auto dropped = std::move(queue_);

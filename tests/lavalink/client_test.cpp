@@ -724,3 +724,26 @@ TEST(lavalink_client, track_that_ended_before_its_reply_arrived_is_not_kept) {
 }
 
 }  // namespace
+
+namespace {
+
+// Stopping the pool and its node at the same moment (a program shutting
+// down) must not leave a close handshake waiting out its timeout: the
+// io_context runs out of work at once.
+TEST(lavalink_client, pool_and_node_stopped_together_leave_no_work_behind) {
+  harness h;
+  auto fake = h.fake();
+  auto pool = h.pool();
+  auto opts = h.node_opts("a", *fake);
+  opts.handshake_timeout = 5000ms;
+  auto& n = pool->add_node(opts);
+  pool->start();
+  ASSERT_TRUE(h.run_until([&] { return n.available(); }));
+  pool->stop();
+  fake->stop();
+  h.io.restart();
+  h.io.run_for(4000ms);  // returns early once no work is left
+  EXPECT_TRUE(h.io.stopped()) << "work still pending: a close handshake waiting out its timeout";
+}
+
+}  // namespace
