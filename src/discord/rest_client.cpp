@@ -1,6 +1,7 @@
 #include "musicbot/discord/rest_client.hpp"
 
 #include "detail_logger.hpp"
+#include "json_fields.hpp"
 #include "musicbot/net/backoff.hpp"
 #include "musicbot/net/http_client.hpp"
 
@@ -30,10 +31,16 @@ boost::system::result<gateway_bot_info> parse_gateway_bot(std::string_view json)
   if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);
   gateway_bot_info info;
   bool has_url = false;
-  for (auto field : obj) {
-    od::raw_json_string key;
-    od::value v;
-    if (field.key().get(key) || field.value().get(v)) return make_error_code(error::invalid_json);
+  auto limit_field = [&](od::raw_json_string key, od::value& v) -> error_code {
+    std::uint64_t n = 0;
+    if (v.get_uint64().get(n)) return make_error_code(error::invalid_payload);
+    if (key == "total") info.limit.total = static_cast<std::uint32_t>(n);
+    else if (key == "remaining") info.limit.remaining = static_cast<std::uint32_t>(n);
+    else if (key == "reset_after") info.limit.reset_after = std::chrono::milliseconds(static_cast<std::int64_t>(n));
+    else if (key == "max_concurrency") info.limit.max_concurrency = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, n));
+    return {};
+  };
+  auto field = [&](od::raw_json_string key, od::value& v) -> error_code {
     if (key == "url") {
       std::string_view url;
       if (v.get_string().get(url)) return make_error_code(error::invalid_payload);
@@ -44,21 +51,11 @@ boost::system::result<gateway_bot_info> parse_gateway_bot(std::string_view json)
       if (v.get_uint64().get(n) || n == 0 || n > 1'000'000) return make_error_code(error::invalid_payload);
       info.shards = static_cast<std::uint32_t>(n);
     } else if (key == "session_start_limit") {
-      od::object l;
-      if (v.get_object().get(l)) return make_error_code(error::invalid_payload);
-      for (auto lf : l) {
-        od::raw_json_string lk;
-        od::value lv;
-        if (lf.key().get(lk) || lf.value().get(lv)) return make_error_code(error::invalid_json);
-        std::uint64_t n = 0;
-        if (lv.get_uint64().get(n)) return make_error_code(error::invalid_payload);
-        if (lk == "total") info.limit.total = static_cast<std::uint32_t>(n);
-        else if (lk == "remaining") info.limit.remaining = static_cast<std::uint32_t>(n);
-        else if (lk == "reset_after") info.limit.reset_after = std::chrono::milliseconds(static_cast<std::int64_t>(n));
-        else if (lk == "max_concurrency") info.limit.max_concurrency = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, n));
-      }
+      return detail::for_each_field_of(v, limit_field);
     }
-  }
+    return {};
+  };
+  if (const error_code ec = detail::for_each_field(obj, field)) return ec;
   if (!has_url) return make_error_code(error::invalid_payload);
   return info;
 }
