@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 namespace musicbot::discord {
 
@@ -88,7 +89,7 @@ bool read_bitfield(od::value v, std::uint64_t& out) {
 template <class Int>
 bool read_int(od::value v, Int& out) {
   std::int64_t n = 0;
-  if (v.get_int64().get(n)) return false;
+  if (v.get_int64().get(n) || !std::in_range<Int>(n)) return false;  // no silent wrap-around
   out = static_cast<Int>(n);
   return true;
 }
@@ -311,7 +312,7 @@ ec_t parse_interaction_data(od::value& v, interaction& in) {
     if (key == "name") MB_REQUIRE(read_string(dv, in.command_name));
     else if (key == "custom_id") MB_REQUIRE(read_string(dv, in.custom_id));
     else if (key == "component_type") MB_REQUIRE(read_int(dv, in.component_type));
-    else if (key == "id" && in.type != interaction_type::message_component) {
+    else if (key == "id") {  // a command's id; dropped for components once the type is known
       snowflake id = 0;
       MB_REQUIRE(read_snowflake(dv, id));
       in.command_id = id;
@@ -346,12 +347,18 @@ ec_t parse_interaction(od::object obj, interaction& in) {
     else if (key == "app_permissions") MB_REQUIRE(read_bitfield(v, in.app_permissions));
     else if (key == "user") return parse_user_id(v, in.user_id);
     else if (key == "member") {
-      int wanted = 2;  // user, permissions; then the rest of the member is skipped
+      // user and permissions; then the rest of the member is skipped
+      bool has_user = false;
+      bool has_permissions = false;
       return for_each_field_of(v, [&](od::raw_json_string mk, od::value& mv) -> field_step {
-        if (mk == "user") MB_TRY(parse_user_id(mv, in.user_id));
-        else if (mk == "permissions") MB_REQUIRE(read_bitfield(mv, in.member_permissions));
-        else return {};
-        return --wanted == 0 ? field_step::stop() : field_step{};
+        if (mk == "user") {
+          MB_TRY(parse_user_id(mv, in.user_id));
+          has_user = true;
+        } else if (mk == "permissions") {
+          MB_REQUIRE(read_bitfield(mv, in.member_permissions));
+          has_permissions = true;
+        }
+        return has_user && has_permissions ? field_step::stop() : field_step{};
       });
     } else if (key == "message") {
       // Only the id is used; the rest of the message is skipped.
@@ -367,6 +374,9 @@ ec_t parse_interaction(od::object obj, interaction& in) {
   };
   MB_TRY(for_each_field(obj, field));
   MB_REQUIRE(has_id && has_token);
+  // `data.id` names a command; a component's `data` has none (whatever the
+  // order of `type` and `data` in the object).
+  if (in.type == interaction_type::message_component) in.command_id.reset();
   return {};
 }
 
@@ -525,7 +535,9 @@ ec_t parse_typed_d(od::value dv, gateway_payload& out, event_spares& spares) {
     bool found = false;
     auto field = [&](od::raw_json_string key, od::value& v) -> ec_t {
       if (key == "heartbeat_interval") {
-        if (v.get_uint64().get(ms) || ms == 0) return make_error_code(error::invalid_payload);
+        // Discord sends about 41 s; an hour bounds what a shard will wait
+        // between heartbeats (and keeps the count well inside milliseconds).
+        if (v.get_uint64().get(ms) || ms == 0 || ms > 3'600'000) return make_error_code(error::invalid_payload);
         found = true;
       }
       return {};
@@ -615,7 +627,10 @@ boost::system::error_code gateway_parser::parse_into(std::string_view json, gate
       out.s.reset();
       out.t.clear();
       impl_->spares.stash(out.event);
-      doc.rewind();
+      // A new document over the same input, not doc.rewind(): after an error
+      // inside `d` simdjson has abandoned `doc`, and rewinding it would
+      // dereference its released parser.
+      if (impl_->parser.iterate(json, readable).get(doc)) return make_error_code(error::invalid_json);
     }
     od::object obj;
     if (doc.get_object().get(obj)) return make_error_code(error::invalid_payload);

@@ -303,5 +303,68 @@ TEST(GatewayCommands, IdentifyHasTheDocumentedShapeAndDefaultIntents) {
   EXPECT_LE(build_identify(o).size(), max_outbound_payload);
 }
 
+// Malformed JSON inside a `d` that has a typed model: the parser retries on
+// the general path, which must start from a fresh document (the first one
+// is unusable after the error). Found by differential fuzzing.
+TEST(GatewayPayload, MalformedJsonInsideATypedDIsAnErrorNotACrash) {
+  gateway_parser parser;
+  for (const std::string_view json : {R"({"op":10,"d":{"a"1}})", R"({"op":10,"d":{"heartbeat_interval":41250,})"}) {
+    auto p = parser.parse(json);
+    ASSERT_FALSE(p) << json;
+    EXPECT_EQ(p.error(), error::invalid_json) << json;
+  }
+  // A dispatch is an error too, or delivered raw with the reason (the raw
+  // path skips over `d` without checking all of it): never a typed event.
+  for (const std::string_view json : {R"({"op":0,"t":"GUILD_DELETE","d":{"id":"1" "x":1}})",
+                                      R"({"op":0,"t":"INTERACTION_CREATE","d":{"id":"1","token":})"}) {
+    auto p = parser.parse(json);
+    if (!p) continue;
+    EXPECT_TRUE(std::holds_alternative<raw_dispatch>(p->event)) << json;
+    EXPECT_TRUE(p->typed_error) << json;
+  }
+  // The parser is still usable afterwards.
+  auto ok = parser.parse(R"({"op":10,"d":{"heartbeat_interval":41250}})");
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(std::holds_alternative<hello_event>(ok->event));
+}
+
+// Numbers outside what their field can hold are refused, not wrapped.
+TEST(GatewayPayload, OutOfRangeNumbersAreRefused) {
+  gateway_parser parser;
+  auto hello = parser.parse(R"({"op":10,"d":{"heartbeat_interval":18446744073709551615}})");
+  EXPECT_FALSE(hello) << "a heartbeat interval beyond any sane bound";
+  auto ready = parser.parse(
+      R"({"op":0,"s":1,"t":"READY","d":{"v":4294967306,"session_id":"s","resume_gateway_url":"wss://g","user":{"id":"1"},"guilds":[]}})");
+  ASSERT_TRUE(ready);
+  EXPECT_TRUE(std::holds_alternative<raw_dispatch>(ready->event)) << "v = 2^32 + 10 must not read as 10";
+  EXPECT_EQ(ready->typed_error, error::invalid_payload);
+  auto press = parser.parse(
+      R"({"op":0,"s":2,"t":"INTERACTION_CREATE","d":{"id":"5","token":"t","type":4294967299,"data":{"name":"play"}}})");
+  ASSERT_TRUE(press);
+  EXPECT_TRUE(std::holds_alternative<raw_dispatch>(press->event)) << "type = 2^32 + 3 must not read as 3";
+}
+
+// What an interaction means does not depend on the order of its keys.
+TEST(GatewayPayload, InteractionFieldsDoNotDependOnKeyOrder) {
+  gateway_parser parser;
+  // A button press whose `data` comes before `type`: `data.id` is not a command id.
+  auto press = parser.parse(
+      R"({"op":0,"s":3,"t":"INTERACTION_CREATE","d":{"id":"5","token":"t","data":{"id":"77","custom_id":"player:skip","component_type":2},"type":3}})");
+  ASSERT_TRUE(press);
+  ASSERT_TRUE(std::holds_alternative<interaction>(press->event));
+  const auto& in = std::get<interaction>(press->event);
+  EXPECT_EQ(in.custom_id, "player:skip");
+  EXPECT_FALSE(in.command_id) << "a component's data.id was taken as a command id";
+  // A member whose `user` key appears twice still has its permissions read.
+  auto cmd = parser.parse(
+      R"({"op":0,"s":4,"t":"INTERACTION_CREATE","d":{"id":"6","token":"t","type":2,"data":{"id":"9","name":"play"},"member":{"user":{"id":"11"},"user":{"id":"11"},"permissions":"8"}}})");
+  ASSERT_TRUE(cmd);
+  ASSERT_TRUE(std::holds_alternative<interaction>(cmd->event));
+  const auto& c = std::get<interaction>(cmd->event);
+  EXPECT_EQ(c.user_id, 11u);
+  EXPECT_EQ(c.member_permissions, 8u) << "permissions after a repeated user key were skipped";
+  EXPECT_EQ(c.command_id, 9u);
+}
+
 }  // namespace
 }  // namespace musicbot::discord
