@@ -143,6 +143,18 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
   session_manager::idle_handler idle;
   std::shared_ptr<event_hub> events;
 
+  // Runs `start(*this)`, a member coroutine, detached, and keeps this object
+  // alive until it ends: the session_manager may be destroyed meanwhile.
+  template <class Start>
+  void spawn(Start start) {
+    asio::co_spawn(
+        executor,
+        [self = shared_from_this(), start = std::move(start)]() mutable -> asio::awaitable<void> {
+          co_await start(*self);
+        },
+        asio::detached);
+  }
+
   // --- events ------------------------------------------------------------
   void emit(session_event_kind kind, std::uint64_t guild_id, std::chrono::milliseconds position = {}) {
     session_event e;
@@ -194,7 +206,9 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
       if (const auto guild_id = parse_guild(start->guild_id)) observe_node(*guild_id, n.name());
     } else if (const auto* end = std::get_if<lavalink::track_end_event>(&m)) {
       if (const auto guild_id = parse_guild(end->guild_id)) {
-        asio::co_spawn(executor, on_track_end(*guild_id, end->may_start_next()), asio::detached);
+        spawn([guild_id = *guild_id, next = end->may_start_next()](manager_impl& self) {
+          return self.on_track_end(guild_id, next);
+        });
       }
     }
   }
@@ -274,7 +288,7 @@ class manager_impl : public std::enable_shared_from_this<manager_impl> {
       auto* session = self->find(guild_id);
       if (session == nullptr || !session->idle_armed) return;
       self->options.logger->info("music: guild {} idle, leaving", guild_id);
-      asio::co_spawn(self->executor, self->leave(guild_id), asio::detached);
+      self->spawn([guild_id](manager_impl& m) { return m.leave(guild_id); });
       if (self->idle) self->idle(guild_id);
     });
   }
@@ -381,6 +395,10 @@ session_manager::session_manager(asio::any_io_executor executor, lavalink::node_
 
 session_manager::~session_manager() {
   for (auto& [_, s] : impl_->sessions) s->idle_timer.cancel();
+  // Operations still in flight finish on their own (they keep the state
+  // they use alive) but no longer call back into the owner's code.
+  impl_->now_playing = nullptr;
+  impl_->idle = nullptr;
 }
 
 void session_manager::on_now_playing(now_playing_handler handler) { impl_->now_playing = std::move(handler); }

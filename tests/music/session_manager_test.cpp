@@ -47,6 +47,29 @@ TEST_F(MusicSessions, NaturalEndAdvancesToNextTrack) {
   EXPECT_EQ(manager->view(guild)->queued, 0U);
 }
 
+// The manager destroyed while the next track's start is in flight (a bot
+// shutting down between two tracks): the start finishes without touching
+// freed state (ASan checks this run) and without calling the owner back.
+TEST_F(MusicSessions, DestroyedWhileTheNextTrackStartsIsSafe) {
+  ASSERT_FALSE(play("Death of Me").first);  // ends after 150 ms
+  ASSERT_FALSE(play("Rita Ora").first);
+  int started_after_destroy = 0;
+  bool destroyed = false;
+  manager->on_now_playing([&](std::uint64_t, const musicbot::queue::track&) {
+    if (destroyed) ++started_after_destroy;
+  });
+  fakes[0]->delay_rest(300ms);  // the next track's start is answered late
+  ASSERT_TRUE(run_until(ioc, [&] {
+    const auto v = manager->view(guild);
+    return v && v->current && v->current->title.find("Rita Ora") != std::string::npos;
+  }));
+  manager.reset();
+  destroyed = true;
+  ioc.run_for(600ms);  // the delayed reply arrives and the start completes
+  EXPECT_EQ(started_after_destroy, 0) << "a destroyed manager called its owner back";
+  fakes[0]->clear_faults();
+}
+
 TEST_F(MusicSessions, LoopTrackReplaysSameTrack) {
   ASSERT_FALSE(play("Death of Me").first);
   std::optional<error_code> looped;
