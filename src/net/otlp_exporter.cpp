@@ -122,7 +122,14 @@ class otlp_exporter_impl : public std::enable_shared_from_this<otlp_exporter_imp
       if (!self->in_flight) {
         auto batch = self->buffer->drain(self->options.max_batch);
         if (!batch.empty()) {
-          asio::co_spawn(self->executor, self->export_batch(std::move(batch)), asio::detached);
+          // The export keeps the exporter alive: destroying it mid-export
+          // completes the request (aborted) before the state goes away.
+          asio::co_spawn(
+              self->executor,
+              [self, batch = std::move(batch)]() mutable -> asio::awaitable<void> {
+                co_await self->export_batch(std::move(batch));
+              },
+              asio::detached);
         }
       }
       self->arm();

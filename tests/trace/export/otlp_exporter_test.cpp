@@ -149,3 +149,27 @@ TEST_F(exporter_fixture, FlushAtShutdownSendsEverything) {
 }
 
 }  // namespace
+
+namespace {
+
+// An exporter destroyed while a batch is on its way (a program shutting
+// down) lets that export finish on state it keeps alive: ASan checks this
+// run for use after free.
+TEST_F(exporter_fixture, DestroyedWhileAnExportIsInFlightIsSafe) {
+  musicbot::testing::fake_otlp_collector collector(ioc.get_executor());
+  ASSERT_TRUE(collector.start());
+  collector.set_delay(300ms);
+  net::otlp_exporter_options o;
+  o.endpoint = collector.endpoint();
+  o.flush_interval = 10ms;
+  o.timeout = 2s;
+  auto exporter = std::make_unique<net::otlp_exporter>(ioc.get_executor(), buffer, o);
+  exporter->start();
+  tracer.start_span("in flight at shutdown").end();
+  ASSERT_TRUE(run_until(ioc, [&] { return buffer->size() == 0; }));  // drained into a batch being sent
+  exporter.reset();
+  ASSERT_TRUE(run_until(ioc, [&] { return collector.span_count() == 1; }, 3s)) << "the batch in flight was lost";
+  ioc.run_for(100ms);  // the answer reaches the (gone) exporter's export
+}
+
+}  // namespace
