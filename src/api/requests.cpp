@@ -144,7 +144,13 @@ void parse_object(std::string_view body, std::span<const field_spec> specs, std:
       if (specs[i].name == key) index = i;
     }
     if (index == specs.size()) {
-      add_error(errors, key, "is not a known field");
+      // An empty key has no name to echo: an error with an empty field would
+      // not say where the problem is.
+      if (key.empty()) {
+        add_error(errors, "body", "has a field with an empty name");
+      } else {
+        add_error(errors, key, "is not a known field");
+      }
       continue;
     }
     if (values[index].present) {

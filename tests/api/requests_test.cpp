@@ -81,6 +81,20 @@ TEST(ApiRequests, ErrorsAreBounded) {
   EXPECT_LE(long_name.errors[0].field.size(), 64U);
 }
 
+TEST(ApiRequests, AnEmptyKeyIsReportedAsABodyError) {
+  // Found by fuzzing: an empty key came back as an error whose field was "".
+  for (const char* body : {R"({"":1})", R"({"":})", R"({"volume":5,"":true})"}) {
+    auto v = parse_volume_request(body);
+    EXPECT_FALSE(v) << body;
+    ASSERT_FALSE(v.errors.empty()) << body;
+    for (const auto& e : v.errors) EXPECT_FALSE(e.field.empty()) << body;
+  }
+  auto v = parse_volume_request(R"({"":1,"volume":5})");
+  ASSERT_EQ(v.errors.size(), 1U);
+  EXPECT_EQ(v.errors[0], (field_error{"body", "has a field with an empty name"}));
+  EXPECT_FALSE(parse_settings_patch(R"({"":1,"volume":5})"));
+}
+
 TEST(ApiRequests, SettingsPatch) {
   auto p = parse_settings_patch(
       R"({"volume":80,"loop":"off","autoplay":true,"automix":true,"dj_role_id":"1173917793654013952",)"
