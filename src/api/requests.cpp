@@ -43,7 +43,14 @@ struct field_value {
 
 void add_error(std::vector<field_error>& errors, std::string_view field, std::string_view message) {
   if (errors.size() >= max_errors) return;
-  std::string name(field.substr(0, max_echoed_name));
+  // Cut a long name on a UTF-8 character boundary (the body is valid UTF-8,
+  // so the echoed name must stay valid too).
+  std::size_t length = field.size();
+  if (length > max_echoed_name) {
+    length = max_echoed_name;
+    while (length > 0 && (static_cast<unsigned char>(field[length]) & 0xC0U) == 0x80U) --length;
+  }
+  std::string name(field.substr(0, length));
   for (char& c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
   }

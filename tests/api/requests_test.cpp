@@ -81,6 +81,17 @@ TEST(ApiRequests, ErrorsAreBounded) {
   EXPECT_LE(long_name.errors[0].field.size(), 64U);
 }
 
+TEST(ApiRequests, ALongNameIsCutOnACharacterBoundary) {
+  // 63 ASCII bytes then a 2-byte character: cutting at 64 bytes would echo
+  // half of it, an invalid UTF-8 string in the JSON reply.
+  auto v = parse_volume_request("{\"" + std::string(63, 'k') + "\xC3\xA9\xC3\xA9\":1,\"volume\":1}");
+  ASSERT_EQ(v.errors.size(), 1U);
+  EXPECT_EQ(v.errors[0].field, std::string(63, 'k'));
+  auto exact = parse_volume_request("{\"" + std::string(62, 'k') + "\xC3\xA9\xC3\xA9\":1,\"volume\":1}");
+  ASSERT_EQ(exact.errors.size(), 1U);
+  EXPECT_EQ(exact.errors[0].field, std::string(62, 'k') + "\xC3\xA9");
+}
+
 TEST(ApiRequests, AnEmptyKeyIsReportedAsABodyError) {
   // Found by fuzzing: an empty key came back as an error whose field was "".
   for (const char* body : {R"({"":1})", R"({"":})", R"({"volume":5,"":true})"}) {
