@@ -48,14 +48,14 @@ struct observability_state {
   [[nodiscard]] http_response unauthorized_response() {
     unauthorized.fetch_add(1, std::memory_order_relaxed);
     http_response r = http_response::text(401, "unauthorized\n");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"musicbot\"");
+    r.headers.push_back(http_header{"WWW-Authenticate", "Bearer realm=\"musicbot\""});
     return r;
   }
 };
 
 namespace {
 
-void no_store(http_response& r) { r.headers.emplace_back("Cache-Control", "no-store"); }
+void no_store(http_response& r) { r.headers.push_back(http_header{"Cache-Control", "no-store"}); }
 
 boost::asio::awaitable<http_response> serve_metrics(std::shared_ptr<observability_state> st, server_request req) {
   if (!st->authorized(req)) co_return st->unauthorized_response();
